@@ -1,0 +1,102 @@
+"""``prototxt-ls lint``: check files, print diagnostics, choose the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..analysis.check import check_bytes
+from ..analysis.schemas import SchemaStore
+from ..config import Config, load_config
+from ..diagnostics import Diagnostic, Severity
+from ..rules.registry import expand
+from ..schema.loader import SchemaLoadError, load_schema
+from .files import collect
+from .main import UsageError
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x for x in v.split(",") if x.strip())
+    return out
+
+
+def effective_config(args: argparse.Namespace) -> Config:
+    """pyproject settings for the first path, overridden by the command line."""
+    if args.config is not None:
+        if not args.config.is_file():
+            raise UsageError(f"--config {args.config}: no such file")
+        cfg = load_config(pyproject=args.config)
+    else:
+        first = args.stdin_filename or (args.paths[0] if args.paths and args.paths[0] != "-" else ".")
+        cfg = load_config(Path(first))
+    try:
+        if args.select:
+            cfg.select = expand(_codes(args.select))
+        if args.ignore:
+            cfg.ignore |= expand(_codes(args.ignore))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.fail_on:
+        cfg.fail_on = Severity.parse(args.fail_on)
+    return cfg
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    cfg = effective_config(args)
+    for w in cfg.warnings:
+        print(f"prototxt-ls: warning: {w}", file=sys.stderr)
+    if args.proto is not None:
+        try:
+            load_schema(args.proto)
+        except SchemaLoadError as exc:
+            raise UsageError(str(exc)) from None
+
+    store = SchemaStore()
+    results: list[tuple[str, str, list[Diagnostic]]] = []
+    unreadable = False
+    inputs: list[tuple[str, Path | None, bytes | None]] = []
+    if args.paths == ["-"]:
+        name = args.stdin_filename or "<stdin>"
+        inputs.append((name, Path(args.stdin_filename) if args.stdin_filename else None,
+                       sys.stdin.buffer.read()))
+    else:
+        files, missing = collect(args.paths, cfg)
+        for m in missing:
+            print(f"prototxt-ls: error: {m}: no such file or folder", file=sys.stderr)
+            unreadable = True
+        for f in files:
+            try:
+                inputs.append((str(f), f, f.read_bytes()))
+            except OSError as exc:
+                print(f"prototxt-ls: error: {f}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+                unreadable = True
+    for name, path, data in inputs:
+        res = check_bytes(data, path, cfg, args.proto, store)
+        text = res.document.text if res.document is not None else ""
+        results.append((name, text, res.diagnostics))
+
+    if args.output_format == "json":
+        from .render_machine import render_json
+
+        print(render_json([(n, d) for n, _t, d in results]))
+    elif args.output_format == "github":
+        from .render_machine import render_github
+
+        out = render_github([(n, d) for n, _t, d in results])
+        if out:
+            print(out)
+    else:
+        from rich.console import Console
+
+        from .render_text import render_text
+
+        console = Console(no_color=args.no_color or None, highlight=False)
+        render_text(console, results, len(inputs), quiet=args.quiet)
+
+    if unreadable:
+        return 2
+    worst = min((d.severity for _n, _t, ds in results for d in ds), default=None)
+    return 1 if worst is not None and worst <= cfg.fail_on else 0

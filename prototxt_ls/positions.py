@@ -1,0 +1,75 @@
+"""Source positions and ranges shared by every layer of the analysis.
+
+Internally everything is 0-based: ``line`` counts newlines before the point,
+``column`` counts Unicode code points from the start of that line, ``offset``
+counts code points from the start of the text.  Output adapters convert once:
+the CLI to 1-based lines/columns, the LSP layer to UTF-16 columns.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Position(NamedTuple):
+    """A point between two characters of a document.
+
+    A NamedTuple rather than a dataclass: the parser creates two per token, and
+    tuple construction is several times cheaper than a frozen dataclass.
+    """
+
+    line: int
+    column: int
+    offset: int
+
+
+class Range(NamedTuple):
+    """A half-open span ``[start, end)`` of a document."""
+
+    start: Position
+    end: Position
+
+    def contains(self, pos: Position) -> bool:
+        """True when ``pos`` lies inside the span (end inclusive, for cursors)."""
+        return self.start.offset <= pos.offset <= self.end.offset
+
+    @staticmethod
+    def point(pos: Position) -> "Range":
+        """An empty range at ``pos``."""
+        return Range(pos, pos)
+
+
+class LineIndex:
+    """Maps offsets to (line, column) for one text, in O(log n) per lookup."""
+
+    __slots__ = ("text", "line_starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.line_starts = starts
+
+    def position(self, offset: int) -> Position:
+        """The Position of a code-point offset (clamped to the text)."""
+        from bisect import bisect_right
+
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.line_starts, offset) - 1
+        return Position(line, offset - self.line_starts[line], offset)
+
+    def range(self, start: int, end: int) -> Range:
+        """The Range covering offsets ``[start, end)``."""
+        return Range(self.position(start), self.position(end))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 0-based line without its newline."""
+        if line < 0 or line >= len(self.line_starts):
+            return ""
+        start = self.line_starts[line]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end == -1 else self.text[start:end]

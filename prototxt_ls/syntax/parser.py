@@ -1,0 +1,122 @@
+"""Parse text-format source into a :class:`~.tree.Document`, recovering from errors.
+
+Pipeline: :func:`.lexer.tokenize` -> :class:`.lalr.Driver` (tables compiled
+by Lark from ``grammar/prototxt.lark``) -> :class:`_Builder` callbacks that
+build tree nodes during reductions.  Errors never escape: :mod:`.recovery`
+reports each one and repairs the parse so the rest of the file still yields
+a tree.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from ..positions import Position, Range
+from .lalr import Driver
+from .lexer import Token, token_end, token_range, tokenize
+from .recovery import Recovery
+from .tree import Comment, Document, Field, ListValue, Message, Scalar, SyntaxIssue
+
+
+class _Builder:
+    """Reduction callbacks: one method per rule alias, returning tree nodes.
+
+    Children are token tuples for named terminals and our nodes for
+    sub-rules.  Tokens inserted by recovery have empty text, which no real
+    token has; that is how an unclosed block or a missing value is recognised.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.unclosed: list[Field] = []
+        self.errors: list[SyntaxIssue] = []
+
+    # --- leaves
+    def string(self, c: list[Token]) -> Scalar:
+        first = c[0]
+        if len(c) == 1:
+            return Scalar("string", first[1], first, first, (first[1],))
+        last = c[-1]
+        return Scalar("string", self.source[first[2]:last[3]], first, last, tuple(t[1] for t in c))
+
+    def bad_string(self, c: list[Token]) -> Scalar:
+        t = c[0]
+        self.errors.append(SyntaxIssue("string is not closed: add the missing quote before the end of the line",
+                                       token_range(t)))
+        return Scalar("bad_string", t[1], t, t, (t[1],))
+
+    def number(self, c: list[Token]) -> Scalar:
+        t = c[0]
+        return Scalar("number", t[1], t)
+
+    def ident(self, c: list[Token]) -> Scalar:
+        t = c[0]
+        return Scalar("ident" if t[1] else "missing", t[1], t)
+
+    # --- blocks
+    def message(self, c: list) -> Message:
+        return Message(c[1:-1], c[0], c[-1])
+
+    def list(self, c: list) -> ListValue:
+        return ListValue(c[1:-1], c[0], c[-1])
+
+    # --- fields
+    def scalar_field(self, c: list) -> Field:
+        name = c[0]
+        return Field(name[1], name, True, c[2])
+
+    list_field = scalar_field
+
+    def message_field(self, c: list) -> Field:
+        name, value = c[0], c[-1]
+        f = Field(name[1], name, len(c) == 3 and bool(c[1][1]), value)
+        if not value.close[1]:
+            self.unclosed.append(f)
+        return f
+
+    def start(self, c: list) -> list:
+        return c
+
+
+def parse(text: str) -> Document:
+    """Parse ``text``; always returns a Document (errors are in ``.errors``)."""
+    comments: list[Token] = []
+    errors: list[SyntaxIssue] = []
+    builder = _Builder(text)
+    # Parsing allocates many small objects that all survive: the cyclic GC
+    # would scan them repeatedly for nothing (about a third of parse time).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        tokens = tokenize(text, comments)
+        driver = Driver(builder)
+        recovery = Recovery(text, errors, driver)
+        i, n = 0, len(tokens)
+        while i < n:
+            i = driver.run(tokens, i)
+            if i < n:
+                recovery.handle(tokens[i])
+                i += 1
+        items = driver.result if isinstance(driver.result, list) else []
+    except RecursionError:  # pragma: no cover - the driver is iterative; belt and braces
+        errors.append(SyntaxIssue("blocks are nested too deeply", token_range(tokens[-1])))
+        items = []
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    fields = [f for f in items if isinstance(f, Field)]
+    root = Message(fields, None, None, Range(Position(0, 0, 0), token_end(tokens[-1])))
+    for f in builder.unclosed:
+        closer = f.value.brackets[1]
+        errors.append(SyntaxIssue(
+            f"'{f.name}' block is never closed: expected '{closer}' before the end of the file",
+            f.name_range))
+    errors.extend(builder.errors)
+    errors.sort(key=lambda e: e.range.start.offset)
+    return Document(text, root, [_comment(t, text) for t in comments], errors)
+
+
+def _comment(tok: Token, text: str) -> Comment:
+    line_start = tok[2] - tok[5]
+    own = text[line_start:tok[2]].strip() == ""
+    return Comment(tok[1], token_range(tok), own)
