@@ -47,5 +47,5 @@ def check_styles(doc: Document, style: str | None, sink: Sink) -> None:
         first = next(f for f in doc.root.fields if f.name == "layers")
         what = "V0 (`layers { layer { ... } }`)" if style == "V0" else "V1 (`layers` with enum types)"
         sink.add("V202", first.name_range,
-                 f"this net uses Caffe's old {what} format; Caffe upgrades it when loading, "
-                 "`prototxt-ls upgrade` rewrites it as V2")
+                 f"this net uses Caffe's old {what} format; Caffe upgrades it in memory when "
+                 "loading, but most other tools expect V2 `layer` blocks")

@@ -94,9 +94,12 @@ def run_lint(args: argparse.Namespace) -> int:
         from .render_text import render_text
 
         console = Console(no_color=args.no_color or None, highlight=False)
-        render_text(console, results, len(inputs), quiet=args.quiet)
+        if inputs or not unreadable:
+            render_text(console, results, len(inputs), quiet=args.quiet)
 
     if unreadable:
         return 2
+    if args.exit_zero:
+        return 0
     worst = min((d.severity for _n, _t, ds in results for d in ds), default=None)
     return 1 if worst is not None and worst <= cfg.fail_on else 0

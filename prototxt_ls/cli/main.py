@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--output-format", choices=("text", "json", "github"), default="text")
     lint.add_argument("--fail-on", choices=("error", "warning", "info", "hint"), default=None,
                       help="lowest severity that makes the exit code 1 (default: error)")
+    lint.add_argument("--exit-zero", action="store_true",
+                      help="exit 0 even when diagnostics were found (2 still means unusable input)")
     lint.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
     lint.add_argument("--stdin-filename", help="path to report for '-' (also picks config and schema)")
     lint.add_argument("-q", "--quiet", action="store_true", help="print only the summary")

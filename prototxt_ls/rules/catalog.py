@@ -138,7 +138,7 @@ MIXED_STYLES = register(Rule(
     "Reports a net that has both V2 `layer` blocks and old `layers` blocks (V0 or V1).",
     "Caffe refuses such a net outright ('Refusing to upgrade inconsistent NetParameter input; "
     "the definition includes both layer and layers fields'). Upgrade the old blocks "
-    "(`prototxt-ls upgrade`) so the whole net is V2.",
+    "(Caffe's upgrade_net_proto_text does it) so the whole net is V2.",
     'layer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param { shape { dim: 1 } }\n}\n'
     'layers {\n  name: "relu"\n  type: RELU\n  bottom: "data"\n  top: "data"\n}\n',
     'layer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param { shape { dim: 1 } }\n}\n'
@@ -148,8 +148,8 @@ LEGACY_STYLE = register(Rule(
     "Reports that a net uses an old format: V1 (`layers` with enum types such as CONVOLUTION) "
     "or V0 (`layers { layer { ... } }`).",
     "Caffe still loads these by upgrading them in memory, but current tools (OpenCV's importer, "
-    "converters, netscope) and newer layer types expect V2. `prototxt-ls upgrade` converts the "
-    "file and keeps its comments.",
+    "converters, netscope) and newer layer types expect V2. Caffe's upgrade_net_proto_text "
+    "converts a file (it drops comments).",
     'layers {\n  name: "relu"\n  type: RELU\n  bottom: "x"\n  top: "x"\n}\n',
     'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "x"\n  top: "x"\n}\n', "versions"))
 

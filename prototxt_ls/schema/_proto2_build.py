@@ -24,9 +24,9 @@ Conventions (relied on by hover, go-to-definition and descriptors.py):
 from __future__ import annotations
 
 from ..positions import LineIndex
-from ._proto2_text import definition_doc, parse_int, unquote
-from .model import (FLOAT_TYPES, INT_TYPES, SCALAR_TYPES, EnumDef, EnumValueDef,
-                    FieldDef, MessageDef, Schema, SchemaError)
+from ._proto2_text import default_problem, definition_doc, parse_int, unquote
+from .model import (SCALAR_TYPES, EnumDef, EnumValueDef, FieldDef, MessageDef, Schema,
+                    SchemaError)
 
 MAX_FIELD_NUMBER = 536870911
 _IMPL_RESERVED = (19000, 19999)
@@ -67,6 +67,8 @@ class _Builder:
 
     # -- helpers ------------------------------------------------------------
     def rng(self, tok, end_tok=None):
+        if tok is None:  # e.g. an empty aggregate constant has no token
+            return None
         return self.index.range(tok.start_pos, (end_tok or tok).end_pos)
 
     def error(self, message: str, tok, end_tok=None) -> None:
@@ -90,25 +92,24 @@ class _Builder:
 
     # -- file level ---------------------------------------------------------
     def file(self, tree) -> None:
-        packages = [t for t in tree.children if t.data == "package"]
-        if packages:
-            tok = packages[0].children[0]
-            self.schema.package = tok.value.lstrip(".")
-            for extra in packages[1:]:
-                self.error("multiple package statements", extra.children[0])
-            parts = self.schema.package.split(".")
-            for n in range(1, len(parts) + 1):
-                self.symbols[".".join(parts[:n])] = "package"
+        # syntax and package apply to the whole file wherever they are written.
         for item in tree.children:
-            kind = item.data
-            if kind == "message":
-                self.message(item, self.schema.package)
-            elif kind == "enum":
-                self.enum(item, self.schema.package)
-            elif kind == "syntax":
+            if item.data == "syntax":
                 self.syntax(item)
-            elif kind == "import_":
+            elif item.data == "import_":
                 self.has_imports = True
+            elif item.data == "package" and self.symbols:
+                self.error("multiple package statements", item.children[0])
+            elif item.data == "package":
+                self.schema.package = package = item.children[0].value.lstrip(".")
+                parts = package.split(".")
+                for n in range(1, len(parts) + 1):
+                    self.symbols[".".join(parts[:n])] = "package"
+        for item in tree.children:
+            if item.data == "message":
+                self.message(item, self.schema.package)
+            elif item.data == "enum":
+                self.enum(item, self.schema.package)
         self.resolve()
 
     def syntax(self, tree) -> None:
@@ -143,7 +144,7 @@ class _Builder:
             elif kind == "oneof":
                 self.oneof(item, msg)
             elif kind == "extensions":
-                msg.extension_ranges.extend(self.ranges(item))
+                msg.extension_ranges.extend(self.ranges(item, 1, MAX_FIELD_NUMBER))
             elif kind == "reserved":
                 self.reserved(item, msg)
             elif kind == "group":
@@ -191,7 +192,7 @@ class _Builder:
         default = None
         for opt_name, value, name_tok in self.options(options):
             if opt_name == "default":
-                default = value
+                default = (value, name_tok)
             elif opt_name in ("packed", "deprecated"):
                 flag = self.bool_option(value)
                 setattr(f, opt_name, bool(flag))
@@ -220,23 +221,32 @@ class _Builder:
             else:
                 seen[f.number] = f.name
 
-    def ranges(self, tree) -> list[tuple[int, int]]:
-        """The ``a to b`` ranges of an extensions/reserved statement (inclusive)."""
+    def ranges(self, tree, low: int, high: int) -> list[tuple[int, int]]:
+        """The ``a to b`` ranges of an extensions/reserved statement (inclusive),
+        within [low, high] (field numbers, or int32 for enums); ``max`` = high."""
         out = []
         for r in tree.children:
             if getattr(r, "data", None) != "range_":
                 continue
-            lo = parse_int(r.children[0].value)
-            hi_tok = r.children[-1]
-            hi = MAX_FIELD_NUMBER if hi_tok.type == "MAX" else parse_int(hi_tok.value)
-            if lo is None or hi is None or not 1 <= lo <= hi <= MAX_FIELD_NUMBER:
-                self.error("invalid number range", r.children[0], hi_tok)
+            bounds, sign = [], 1
+            for tok in r.children:
+                if tok.type == "SIGN":
+                    sign = -1 if tok.value == "-" else 1
+                    continue
+                value = high if tok.type == "MAX" else parse_int(tok.value)
+                bounds.append(None if value is None else sign * value)
+                sign = 1
+            lo, hi = bounds[0], bounds[-1]
+            if lo is None or hi is None or not low <= lo <= hi <= high:
+                self.error("invalid number range", r.children[0], r.children[-1])
             else:
                 out.append((lo, hi))
         return out
 
     def reserved(self, tree, owner) -> None:
-        owner.reserved_ranges.extend(self.ranges(tree))
+        fields = isinstance(owner, MessageDef)
+        owner.reserved_ranges.extend(
+            self.ranges(tree, 1, MAX_FIELD_NUMBER) if fields else self.ranges(tree, -(2**31), 2**31 - 1))
         for r in tree.children:
             if getattr(r, "data", None) == "reserved_name":
                 tok = r.children[0]
@@ -350,6 +360,8 @@ class _Builder:
 
     def resolve(self) -> None:
         for f, scope, type_tok, default in self.pending:
+            if self.schema.messages[f.parent].fields.get(f.name) is not f:
+                continue  # dropped by check_numbers
             if f.kind == "unresolved":
                 full, kind = self.lookup(f.type_name, scope)
                 if kind in _TYPES:
@@ -360,50 +372,18 @@ class _Builder:
                 else:
                     self.error(f"'{f.type_name}' is not a type", type_tok)
             if default is not None:
-                self.check_default(f, default)
+                self.check_default(f, *default)
             if f.packed and not (f.repeated and (f.kind == "enum" or (
                     f.kind == "scalar" and f.type_name not in ("string", "bytes")))):
                 self.schema.errors.append(SchemaError(
                     "[packed = true] is only for repeated numeric or enum fields", f.range))
                 f.packed = False
 
-    def check_default(self, f: FieldDef, value) -> None:
-        text, data = self.const_text(value), value.data
-        toks = _tokens(value)
-        sign = toks[0].value if toks and toks[0].type == "SIGN" else ""
-        t = f.type_name
-        problem = None
-        if f.repeated:
-            problem = "repeated fields can't have default values"
-        elif f.kind == "message":
-            problem = "message fields can't have default values"
-        elif f.kind == "unresolved":
-            pass
-        elif t in INT_TYPES:
-            num = parse_int(toks[-1].value) if data == "number" and toks[-1].type == "INT" else None
-            lo, hi = INT_TYPES[t]
-            if num is None or sign == "+":
-                problem = f"expected an integer default for {t}"
-            elif not lo <= (-num if sign else num) <= hi:
-                problem = f"default {text} is out of range for {t}"
-        elif t in FLOAT_TYPES:
-            if sign == "+" or not (data == "number" or (
-                    data == "ident_const" and toks[-1].value in ("inf", "nan"))):
-                problem = f"expected a number default for {t}"
-        elif t == "bool":
-            if text not in ("true", "false"):
-                problem = "expected true or false"
-        elif t in ("string", "bytes"):
-            if data != "string":
-                problem = f"expected a string default for {t}"
-        elif f.kind == "enum":
-            enum = self.schema.enums[t]
-            if data != "ident_const" or sign or "." in text:
-                problem = f"expected a value name of enum '{enum.name}'"
-            elif text not in enum.values:
-                problem = f"enum '{enum.name}' has no value named '{text}'"
+    def check_default(self, f: FieldDef, value, name_tok) -> None:
+        text = self.const_text(value)
+        problem = default_problem(f, value.data, text, _tokens(value), self.schema.enums)
         if problem:
-            self.error(problem, *self.const_span(value))
+            first, last = self.const_span(value)
+            self.error(problem, first or name_tok, last)
         else:
             f.default = text
-

@@ -1,4 +1,4 @@
-"""Text-level helpers of the proto2 loader: docs from comments, literals.
+"""Text-level helpers of the proto2 loader: docs, literals, default checks.
 
 Separate from ``_proto2_build.py`` because ``descriptors.py`` needs the same
 literal decoding (string defaults are stored unescaped in descriptors) and
@@ -16,6 +16,8 @@ for messages and enums) is used.
 from __future__ import annotations
 
 from bisect import bisect_right
+
+from .model import FLOAT_TYPES, INT_TYPES
 
 
 def definition_doc(text: str, comments: list, comment_starts: list[int],
@@ -71,7 +73,9 @@ def _block_doc(comment: str) -> str:
     rest = [line.lstrip() for line in lines[1:]]
     if rest and all(line.startswith("*") or not line for line in rest):
         lines[1:] = [line[1:] for line in rest]
-    return _dedent([lines[0].strip()] + lines[1:])
+    first = lines[0].strip()  # shares its line with "/*": not part of the indent
+    rest = _dedent(lines[1:])
+    return "\n".join(part for part in (first, rest) if part)
 
 
 def parse_int(text: str) -> int | None:
@@ -137,3 +141,41 @@ def unescape(literals: str) -> bytes:
 def unquote(literals: str) -> str:
     """The text value of quoted literals (invalid UTF-8 replaced)."""
     return unescape(literals).decode("utf-8", "replace")
+
+
+def default_problem(f, data: str, text: str, toks: list, enums: dict) -> str | None:
+    """Why a ``[default = ...]`` does not suit field ``f`` (None if it does),
+    with protoc's rules; ``data`` is the constant's rule (number, ident_const,
+    string, aggregate), ``toks`` its tokens."""
+    sign = toks[0].value if toks and toks[0].type == "SIGN" else ""
+    t = f.type_name
+    if f.repeated:
+        return "repeated fields can't have default values"
+    if f.kind == "message":
+        return "message fields can't have default values"
+    if f.kind == "unresolved":
+        return None
+    if t in INT_TYPES:
+        num = parse_int(toks[-1].value) if data == "number" and toks[-1].type == "INT" else None
+        lo, hi = INT_TYPES[t]
+        if num is None or sign == "+":
+            return f"expected an integer default for {t}"
+        if not lo <= (-num if sign else num) <= hi:
+            return f"default {text} is out of range for {t}"
+    elif t in FLOAT_TYPES:
+        if sign == "+" or not (data == "number" or (
+                data == "ident_const" and toks[-1].value in ("inf", "nan"))):
+            return f"expected a number default for {t}"
+    elif t == "bool":
+        if text not in ("true", "false"):
+            return "expected true or false"
+    elif t in ("string", "bytes"):
+        if data != "string":
+            return f"expected a string default for {t}"
+    elif f.kind == "enum":
+        enum = enums[t]
+        if data != "ident_const" or sign or "." in text:
+            return f"expected a value name of enum '{enum.name}'"
+        if text not in enum.values:
+            return f"enum '{enum.name}' has no value named '{text}'"
+    return None

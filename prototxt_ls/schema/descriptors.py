@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import weakref
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -114,9 +115,10 @@ def default_value(type_name: str, kind: str, written: str) -> str:
     """A default as descriptors store it, from the text the .proto has.
 
     Strings are unquoted and unescaped, bytes re-escaped C style, integers in
-    decimal (hex/octal converted), floats in the shortest "%g" form that reads
-    back to the same double (protoc's SimpleDtoa: "1." -> "1", "1e-8" ->
-    "1e-08"), so the meaning never changes; enums and bools stay as written.
+    decimal (hex/octal converted), doubles in the shortest "%g" form that
+    reads back to the same double (protoc's SimpleDtoa: "1." -> "1", "1e-8" ->
+    "1e-08") and floats likewise for the float32 value (SimpleFtoa: "0.1" ->
+    "0.1"), so the meaning never changes; enums and bools stay as written.
     """
     if kind != "scalar" or type_name == "bool":
         return written
@@ -131,7 +133,7 @@ def default_value(type_name: str, kind: str, written: str) -> str:
             return sign + body
         number = parse_int(body) if not any(c in body for c in ".eE") or body[:2] in ("0x", "0X") else None
         value = float(number) if number is not None else float(body)
-        return sign + _simple_dtoa(value)
+        return sign + (_simple_dtoa(value) if type_name == "double" else _simple_ftoa(value))
     number = parse_int(body)
     return written if number is None else sign + str(number)
 
@@ -143,6 +145,19 @@ def _simple_dtoa(value: float) -> str:
         return "nan"
     text = "%.15g" % value
     return text if float(text) == value else "%.17g" % value
+
+
+def _simple_ftoa(value: float) -> str:
+    """protoc's SimpleFtoa: the value rounded to float32, in "%.6g" if that
+    reads back to the same float32, else "%.9g"."""
+    try:
+        single = struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:  # C's float cast turns out-of-range values into inf
+        return "inf"
+    if math.isinf(single) or math.isnan(single):
+        return _simple_dtoa(single)
+    text = "%.6g" % single
+    return text if struct.unpack("<f", struct.pack("<f", float(text)))[0] == single else "%.9g" % single
 
 
 def _c_escape(data: bytes) -> str:

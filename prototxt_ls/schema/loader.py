@@ -5,7 +5,8 @@ Why this shape:
 * Speed.  The CLI linter loads a schema on every start and a whole lint must
   stay well under 0.3 s, so a loaded Schema is pickled to
   ``$XDG_CACHE_HOME/prototxt-ls/`` (default ``~/.cache/prototxt-ls/``), keyed
-  by the sha256 of the text, the package version and ``SCHEMA_FORMAT``.  A
+  by the sha256 of the text, the package version, ``SCHEMA_FORMAT`` and a
+  stamp (size, mtime) of the modules that shape a Schema.  A
   warm load is a file read, a hash and an unpickle; lark is imported only on
   a cache miss, and the Lark parser itself is built once per process from
   Lark's own grammar cache.  Any cache problem (read-only dir, corrupt or
@@ -100,8 +101,28 @@ def cache_dir() -> Path:
     return Path(base) / "prototxt-ls"
 
 
+@lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    """Size and mtime of the code that shapes a loaded Schema.
+
+    Belt and braces for SCHEMA_FORMAT: other people edit model.py, and a
+    pickle of an older class layout would unpickle "successfully" into
+    objects with missing attributes.  Costs a few stat() calls per process.
+    """
+    here = Path(__file__).resolve().parent
+    files = [here / name for name in ("model.py", "_proto2_build.py", "_proto2_text.py", "loader.py")]
+    parts = []
+    for file in files + [_grammar_file()]:
+        try:
+            st = file.stat()
+            parts.append(f"{file.name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{file.name}:?")
+    return ";".join(parts)
+
+
 def _cache_key(text: str) -> str:
-    digest = hashlib.sha256(f"{SCHEMA_FORMAT}\0{__version__}\0".encode())
+    digest = hashlib.sha256(f"{SCHEMA_FORMAT}\0{__version__}\0{_code_stamp()}\0".encode())
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
@@ -142,12 +163,12 @@ _comment_sink: list = []
 
 
 def _grammar_file() -> Path:
-    """The grammar next to this module when packaged, else the repo's copy."""
+    """The grammar next to this module when packaged, else the repo's copy
+    (``grammar/proto2.lark``); the latter path is returned even if missing so
+    the error names it."""
     here = Path(__file__).resolve()
-    for candidate in (here.with_name("proto2.lark"), here.parents[2] / "grammar" / "proto2.lark"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("grammar/proto2.lark not found")
+    packaged = here.with_name("proto2.lark")
+    return packaged if packaged.is_file() else here.parents[2] / "grammar" / "proto2.lark"
 
 
 def _collect_comment(token):
@@ -186,18 +207,38 @@ def _parse(text: str):
         for _ in range(_MAX_ATTEMPTS):
             del _comment_sink[:]
             try:
-                tree = parser.parse(work)
+                tree = parser.parse(work, on_error=_demote_keyword)
                 return tree, list(_comment_sink), errors
             except UnexpectedInput as exc:
                 work = _recover(parser, work, exc, errors, index)
             except Exception as exc:  # a lark bug must not take the server down
-                errors.append(SchemaError(f"internal parser error: {exc}", None))
+                errors.append(SchemaError(f"internal parser error: {exc}", index.range(0, 0)))
                 work = None
             if work is None:
                 break
         else:
-            errors.append(SchemaError("too many syntax errors; the rest of the file is ignored", None))
+            errors.append(SchemaError("too many syntax errors; giving up on this file",
+                                      index.range(0, 0)))
     return None, [], errors
+
+
+def _demote_keyword(exc) -> bool:
+    """Lark ``on_error`` hook: re-read a keyword as a NAME where only a name fits.
+
+    The contextual lexer picks a keyword whenever the parser state *may*
+    accept it, and LALR merges lookaheads, so after ``option ...;`` inside an
+    enum the word ``optional`` lexes as the label keyword even though only an
+    enum value name can follow.  Feeding it again as NAME fixes that; any other
+    error returns False and goes to the statement-level recovery in _parse.
+    """
+    token = getattr(exc, "token", None)
+    if (token is None or token.type in ("NAME", "$END") or "NAME" not in exc.expected
+            or not token.value.isidentifier()):
+        return False
+    from lark import Token
+
+    exc.interactive_parser.feed_token(Token.new_borrow_pos("NAME", token.value, token))
+    return True
 
 
 def _describe_expected(parser, names) -> str:

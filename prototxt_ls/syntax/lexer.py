@@ -30,7 +30,7 @@ def _scanner() -> re.Pattern[str]:
     ordered = sorted(enumerate(terms), key=lambda it: (-it[1][2], it[0]))
     parts = [f"(?P<{name}>{regex})" for _, (name, regex, _p) in ordered]
     parts.append(r"(?P<BAD_CHAR>.)")
-    return re.compile("|".join(parts), re.S)
+    return re.compile("|".join(parts))  # no re.S: a string never takes a newline (WS always does)
 
 
 def tokenize(text: str, comments: list[Token]) -> list[Token]:

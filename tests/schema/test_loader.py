@@ -126,6 +126,15 @@ def test_numbers_and_enum_values():
     assert schema.package == "" and schema.enum("E").full_name == "E"
 
 
+def test_enum_reserved_ranges_allow_zero_negative_and_max():
+    schema = load("enum E { reserved 0, -5 to -2, 10 to max; reserved \"OLD\"; A = 1; OLD = 2; B = 0; }")
+    enum = schema.enum("E")
+    assert enum.reserved_ranges == [(0, 0), (-5, -2), (10, 2**31 - 1)]
+    assert enum.reserved_names == ["OLD"]
+    assert list(enum.values) == ["A"]
+    assert messages(schema) == ["enum value 'OLD' is reserved", "enum value 'B' is reserved"]
+
+
 def test_editions_and_proto3_syntax_recorded():
     assert load('syntax = "proto3"; message A { int32 a = 1; }').syntax == "proto3"
     assert load('syntax = "proto3"; message A { int32 a = 1; }').errors == []

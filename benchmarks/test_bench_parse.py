@@ -1,0 +1,117 @@
+"""Speed of parse + schema check against protobuf's own ``text_format.Parse``.
+
+Run the benchmarks with::
+
+    python -m pytest benchmarks --benchmark-enable
+
+Without ``--benchmark-enable`` (the project's ``addopts`` disable them) each
+benchmark runs its function once, as a plain correctness test.
+
+Two groups, each with our check, our parse alone and ``text_format.Parse``
+side by side:
+
+* ``largest-net``: the largest valid corpus net (inceptionv4, 142 KB), or a
+  synthetic net of the same size when ``../shared/corpus`` is absent;
+* ``10x-net``: that net's layers repeated ten times with renamed layers and
+  blobs (``netgen.make_large_net``), about 1.4 MB.
+"""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf import text_format
+
+from netgen import benchmark_source, make_large_net
+from prototxt_ls.analysis.check import check_text
+from prototxt_ls.diagnostics import Severity
+from prototxt_ls.syntax.parser import parse
+
+FACTOR = 10
+
+
+def _net_class():
+    from prototxt_ls.schema.loader import bundled_schema
+
+    try:
+        from prototxt_ls.schema.descriptors import message_class
+    except ImportError:  # descriptors.py not there: compile the bundled proto with protoc
+        return _net_class_from_protoc()
+    return message_class(bundled_schema(), "NetParameter")
+
+
+def _net_class_from_protoc():
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    proto = Path(__file__).resolve().parents[1] / "prototxt_ls" / "schema" / "caffe.proto"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "caffe.pb"
+        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{proto.parent}",
+                        f"--descriptor_set_out={out}", proto.name], check=True)
+        fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for fdp in fds.file:
+        pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("caffe.NetParameter"))
+
+
+@pytest.fixture(scope="module")
+def net_class():
+    return _net_class()
+
+
+@pytest.fixture(scope="module")
+def nets(net_class):
+    """{"largest-net": (label, text, layer count), "10x-net": ...}; loads the schema once (warm-up)."""
+    label, text = benchmark_source()
+    msg = text_format.Parse(text, net_class())
+    n_layers = len(msg.layer) + len(msg.layers)
+    out = {"largest-net": (label, text, n_layers),
+           "10x-net": (f"{label} x{FACTOR}", make_large_net(text, FACTOR), n_layers * FACTOR)}
+    check_text('name: "warm-up"\n')  # schema load and first-use costs stay out of the timings
+    return out
+
+
+GROUPS = ["largest-net", "10x-net"]
+
+
+def _no_errors(result) -> None:
+    errors = [d for d in result.diagnostics if d.severity == Severity.ERROR]
+    assert not errors, errors[:5]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_check_text(benchmark, nets, group):
+    name, text, n_layers = nets[group]
+    benchmark.group = group
+    benchmark.name = "check_text (parse + schema check)"
+    benchmark.extra_info.update(net=name, bytes=len(text), layers=n_layers)
+    result = benchmark(check_text, text)
+    _no_errors(result)
+    assert result.root is not None and result.root.name == "NetParameter"
+    assert len(result.document.root.get("layer")) + len(result.document.root.get("layers")) == n_layers
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_parse_only(benchmark, nets, group):
+    name, text, n_layers = nets[group]
+    benchmark.group = group
+    benchmark.name = "parse (syntax only)"
+    benchmark.extra_info.update(net=name, bytes=len(text), layers=n_layers)
+    doc = benchmark(parse, text)
+    assert not doc.errors, doc.errors[:5]
+    assert len(doc.root.get("layer")) + len(doc.root.get("layers")) == n_layers
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_text_format_parse(benchmark, nets, net_class, group):
+    name, text, n_layers = nets[group]
+    benchmark.group = group
+    benchmark.name = "protobuf text_format.Parse"
+    benchmark.extra_info.update(net=name, bytes=len(text), layers=n_layers)
+    msg = benchmark(lambda: text_format.Parse(text, net_class()))
+    assert len(msg.layer) + len(msg.layers) == n_layers
