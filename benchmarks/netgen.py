@@ -9,9 +9,10 @@
 * :func:`synthetic_net` writes a plausible V2 net of a given size, used when
   the corpus is not next to the project.
 
-Deliberately independent of prototxt_ls: the generator scans the text with
-its own small tokenizer, so a bug in the parser under test cannot skew the
-input it is measured on.
+The generator is deliberately independent of prototxt_ls: it scans the text
+with its own small tokenizer, so a bug in the parser under test cannot skew
+the input it is measured on.  :func:`netparameter_class` gives protobuf's
+class for the bundled schema's NetParameter, the baseline's target.
 """
 
 from __future__ import annotations
@@ -37,12 +38,9 @@ _LAYER_KEYWORDS = ("layer", "layers")
 _RENAMED_FIELDS = ("name", "top", "bottom")
 
 
-def corpus_available() -> bool:
-    return (CORPUS / "EXPECT.tsv").is_file()
-
-
-def largest_corpus_net(corpus: Path = CORPUS) -> Path | None:
+def largest_corpus_net(corpus: Path | None = None) -> Path | None:
     """Path of the largest valid ``net`` checked against the bundled schema, or None."""
+    corpus = CORPUS if corpus is None else corpus
     index = corpus / "EXPECT.tsv"
     if not index.is_file():
         return None
@@ -53,13 +51,22 @@ def largest_corpus_net(corpus: Path = CORPUS) -> Path | None:
     return max(paths, key=lambda p: p.stat().st_size, default=None)
 
 
-def small_lint_target(corpus: Path = CORPUS) -> Path | None:
-    """A small real net for timing a whole ``prototxt-ls lint`` run."""
+def small_lint_target(corpus: Path | None = None) -> Path | None:
+    """A small real net for timing a whole ``prototxt-ls lint`` run, or None."""
+    corpus = CORPUS if corpus is None else corpus
     lenet = corpus / "BVLC__caffe" / "examples" / "mnist" / "lenet.prototxt"
     if lenet.is_file():
         return lenet
-    examples = sorted((ROOT / "examples").glob("*.prototxt"), key=lambda p: p.stat().st_size)
-    return examples[0] if examples else None
+    bundled = ROOT / "examples" / "lenet_v2.prototxt"
+    if bundled.is_file():
+        return bundled
+    # Otherwise the smallest bundled example that checks clean (the others hold deliberate mistakes).
+    from prototxt_ls.analysis.check import check_text
+
+    for path in sorted((ROOT / "examples").glob("*.prototxt"), key=lambda p: p.stat().st_size):
+        if not check_text(path.read_text(encoding="utf-8"), path).diagnostics:
+            return path
+    return None
 
 
 class _Block:
@@ -189,3 +196,33 @@ def benchmark_source() -> tuple[str, str]:
     if path is None:
         return "synthetic", synthetic_net()
     return path.relative_to(CORPUS).as_posix(), path.read_text(encoding="utf-8")
+
+
+def netparameter_class() -> type:
+    """protobuf's class for the bundled schema's caffe.NetParameter (what text_format.Parse fills)."""
+    from prototxt_ls.schema.loader import bundled_schema
+
+    try:
+        from prototxt_ls.schema.descriptors import message_class
+    except ImportError:  # descriptors.py not there: compile the bundled proto with protoc
+        return _net_class_from_protoc()
+    return message_class(bundled_schema(), "NetParameter")
+
+
+def _net_class_from_protoc() -> type:
+    import subprocess
+    import sys
+    import tempfile
+
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    proto = ROOT / "prototxt_ls" / "schema" / "caffe.proto"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "caffe.pb"
+        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{proto.parent}",
+                        f"--descriptor_set_out={out}", proto.name], check=True)
+        fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for fdp in fds.file:
+        pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("caffe.NetParameter"))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import pytest
 from google.protobuf import text_format
 
-from netgen import benchmark_source, make_large_net
+from netgen import benchmark_source, make_large_net, netparameter_class
 from prototxt_ls.analysis.check import check_text
 from prototxt_ls.diagnostics import Severity
 from prototxt_ls.syntax.parser import parse
@@ -29,39 +29,9 @@ from prototxt_ls.syntax.parser import parse
 FACTOR = 10
 
 
-def _net_class():
-    from prototxt_ls.schema.loader import bundled_schema
-
-    try:
-        from prototxt_ls.schema.descriptors import message_class
-    except ImportError:  # descriptors.py not there: compile the bundled proto with protoc
-        return _net_class_from_protoc()
-    return message_class(bundled_schema(), "NetParameter")
-
-
-def _net_class_from_protoc():
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-    proto = Path(__file__).resolve().parents[1] / "prototxt_ls" / "schema" / "caffe.proto"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "caffe.pb"
-        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{proto.parent}",
-                        f"--descriptor_set_out={out}", proto.name], check=True)
-        fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
-    pool = descriptor_pool.DescriptorPool()
-    for fdp in fds.file:
-        pool.Add(fdp)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("caffe.NetParameter"))
-
-
 @pytest.fixture(scope="module")
 def net_class():
-    return _net_class()
+    return netparameter_class()
 
 
 @pytest.fixture(scope="module")

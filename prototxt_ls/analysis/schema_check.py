@@ -132,8 +132,9 @@ class SchemaChecker:
         if close:
             message += f"; did you mean '{close[0]}'?"
             fixes = [replace_fix(f"Rename to '{close[0]}'", f.name_range, close[0], safe=False)]
-        elif self.schema.path is None or "caffe.proto" in (self.schema.path or ""):
-            message += " (if it comes from a Caffe fork, point prototxt-ls at the fork's caffe.proto)"
+        else:
+            message += (" (if it comes from a Caffe fork, check against the fork's caffe.proto: "
+                        "--proto or a `# proto-file:` header)")
         self.sink.add("F101", f.name_range, message, fixes)
 
     def _legacy_fields(self) -> dict[str, FieldDef]:

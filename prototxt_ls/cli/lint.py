@@ -44,6 +44,23 @@ def effective_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def describe(res) -> str:
+    """One line about what a file turned out to be, for --verbose."""
+    from ..schema.loader import bundled_schema
+
+    if res.root is None:
+        return "not checked (unreadable content)"
+    root = res.root.full_name
+    if res.root.name == "NetParameter":
+        kind = f"{res.style} net" if res.style else "net without layers"
+    elif res.root.name == "SolverParameter":
+        kind = "solver"
+    else:
+        kind = res.root.name
+    schema = "the bundled BVLC schema" if res.schema is bundled_schema() else res.schema.path
+    return f"{kind} ({root}), checked against {schema}"
+
+
 def run_lint(args: argparse.Namespace) -> int:
     cfg = effective_config(args)
     for w in cfg.warnings:
@@ -76,6 +93,8 @@ def run_lint(args: argparse.Namespace) -> int:
     for name, path, data in inputs:
         res = check_bytes(data, path, cfg, args.proto, store)
         text = res.document.text if res.document is not None else ""
+        if args.verbose:
+            print(f"{name}: {describe(res)}", file=sys.stderr)
         results.append((name, text, res.diagnostics))
 
     if args.output_format == "json":

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="exit 0 even when diagnostics were found (2 still means unusable input)")
     lint.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
     lint.add_argument("--stdin-filename", help="path to report for '-' (also picks config and schema)")
+    lint.add_argument("-v", "--verbose", action="store_true",
+                      help="also print, per file, its format (V0/V1/V2), root message and schema")
     lint.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     lint.add_argument("--no-color", action="store_true", help="plain text output")
 

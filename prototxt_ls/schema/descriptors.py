@@ -9,8 +9,8 @@ builds classes from it.
 
 Each Schema gets its own ``DescriptorPool``: a fork's ``caffe.LayerParameter``
 and the bundled one differ, and putting both in the default pool would clash.
-The pool and the classes are cached per Schema *object* for as long as it
-lives.  This module imports google.protobuf; the loader deliberately does not.
+The pool and the classes are cached per Schema *object* (the last few
+schemas used), so repeated lookups return the very same class.  This module imports google.protobuf; the loader deliberately does not.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import struct
-import weakref
+from collections import OrderedDict
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -175,23 +175,24 @@ def _c_escape(data: bytes) -> str:
 
 # -- message classes, one pool per Schema object -------------------------------
 
-_pools: dict[int, tuple[weakref.ref, descriptor_pool.DescriptorPool, dict]] = {}
+#: id(schema) -> (schema, pool, classes by full name), most recent last.  The
+#: entry holds the schema itself, so its id cannot be reused while cached, and
+#: a bounded LRU rather than weak references because Schema (a slots
+#: dataclass, Python 3.10 included) is neither hashable nor weak-referenceable.
+_pools: OrderedDict[int, tuple[Schema, descriptor_pool.DescriptorPool, dict]] = OrderedDict()
+_MAX_POOLS = 8
 
 
 def _pool_for(schema: Schema):
-    key = id(schema)
-    entry = _pools.get(key)
-    if entry is not None and entry[0]() is schema:
-        return entry[1], entry[2]
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file_descriptor_proto(schema))
-    def forget(ref, key=key):
-        if key in _pools and _pools[key][0] is ref:
-            del _pools[key]
-
-    ref = weakref.ref(schema, forget)
-    _pools[key] = (ref, pool, {})
-    return pool, _pools[key][2]
+    entry = _pools.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(file_descriptor_proto(schema))
+        entry = _pools[id(schema)] = (schema, pool, {})
+        while len(_pools) > _MAX_POOLS:
+            _pools.popitem(last=False)
+    _pools.move_to_end(id(schema))
+    return entry[1], entry[2]
 
 
 def message_class(schema: Schema, full_or_short_name: str) -> type:

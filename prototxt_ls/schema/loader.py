@@ -112,7 +112,11 @@ def _code_stamp() -> str:
     here = Path(__file__).resolve().parent
     files = [here / name for name in ("model.py", "_proto2_build.py", "_proto2_text.py", "loader.py")]
     parts = []
-    for file in files + [_grammar_file()]:
+    try:
+        files.append(_grammar_file())
+    except FileNotFoundError:
+        pass  # reported when the parser is built
+    for file in files:
         try:
             st = file.stat()
             parts.append(f"{file.name}:{st.st_size}:{st.st_mtime_ns}")
@@ -163,12 +167,11 @@ _comment_sink: list = []
 
 
 def _grammar_file() -> Path:
-    """The grammar next to this module when packaged, else the repo's copy
-    (``grammar/proto2.lark``); the latter path is returned even if missing so
-    the error names it."""
-    here = Path(__file__).resolve()
-    packaged = here.with_name("proto2.lark")
-    return packaged if packaged.is_file() else here.parents[2] / "grammar" / "proto2.lark"
+    """``grammar/proto2.lark`` in a checkout, ``prototxt_ls/grammar/`` when
+    installed (see prototxt_ls.resources)."""
+    from ..resources import grammar_path
+
+    return grammar_path("proto2.lark")
 
 
 def _collect_comment(token):

@@ -117,10 +117,7 @@ class SchemaError:
     range: Range | None
 
 
-# weakref_slot: descriptors.py caches a DescriptorPool per Schema object and
-# must not keep schemas alive (Schema is unhashable, so a WeakKeyDictionary is
-# out; it keys by id() and drops the entry when the weakref dies).
-@dataclass(slots=True, weakref_slot=True)
+@dataclass(slots=True)
 class Schema:
     """All messages and enums of one .proto file, by fully qualified name."""
 

@@ -37,7 +37,7 @@ def bad_escapes(raw: str) -> list[str]:
     out = []
     for m in _ESCAPE.finditer(raw[1:-1] if len(raw) >= 2 else raw):
         esc = m.group(1)
-        if not (esc in _SIMPLE or esc[0] in "xuU01234567"):
+        if not (esc in _SIMPLE or (esc[0] in "xuU01234567" and esc not in ("x", "u", "U"))):
             out.append("\\" + esc)
     return out
 
@@ -68,7 +68,7 @@ def decode_number(text: str) -> int | float | None:
             if len(body) > 1 and body[0] == "0":
                 return sign * int(body, 8)
             return sign * int(body)
-        if t[-1] in "fF":
+        if t[-1:] in ("f", "F"):
             t = t[:-1]
         return float(t)
     except ValueError:
@@ -78,7 +78,7 @@ def decode_number(text: str) -> int | float | None:
 def float_word(text: str) -> float | None:
     """``inf``, ``-Infinity``, ``nan``... as a float, else None."""
     neg = text.startswith("-")
-    word = text.lstrip("-").lower()
+    word = (text[1:] if neg else text).lower()
     if word in FLOAT_WORDS:
         value = FLOAT_WORDS[word]
         return -value if neg else value

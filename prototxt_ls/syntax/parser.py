@@ -28,7 +28,8 @@ class _Builder:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.unclosed: list[Field] = []
+        self.unclosed_blocks: list[Message] = []
+        self.owners: dict[int, Field] = {}  # unclosed block -> the field it is the value of
         self.errors: list[SyntaxIssue] = []
 
     # --- leaves
@@ -55,7 +56,10 @@ class _Builder:
 
     # --- blocks
     def message(self, c: list) -> Message:
-        return Message(c[1:-1], c[0], c[-1])
+        m = Message(c[1:-1], c[0], c[-1])
+        if not c[-1][1]:
+            self.unclosed_blocks.append(m)
+        return m
 
     def list(self, c: list) -> ListValue:
         return ListValue(c[1:-1], c[0], c[-1])
@@ -71,7 +75,7 @@ class _Builder:
         name, value = c[0], c[-1]
         f = Field(name[1], name, len(c) == 3 and bool(c[1][1]), value)
         if not value.close[1]:
-            self.unclosed.append(f)
+            self.owners[id(value)] = f
         return f
 
     def start(self, c: list) -> list:
@@ -106,11 +110,16 @@ def parse(text: str) -> Document:
             gc.enable()
     fields = [f for f in items if isinstance(f, Field)]
     root = Message(fields, None, None, Range(Position(0, 0, 0), token_end(tokens[-1])))
-    for f in builder.unclosed:
-        closer = f.value.brackets[1]
-        errors.append(SyntaxIssue(
-            f"'{f.name}' block is never closed: expected '{closer}' before the end of the file",
-            f.name_range))
+    for block in builder.unclosed_blocks:
+        owner = builder.owners.get(id(block))
+        closer = block.brackets[1]
+        if owner is not None:
+            errors.append(SyntaxIssue(
+                f"'{owner.name}' block is never closed: expected '{closer}' before the end of the file",
+                owner.name_range))
+        else:
+            errors.append(SyntaxIssue(f"block is never closed: expected '{closer}' before the end of the file",
+                                      block.open_range))
     errors.extend(builder.errors)
     errors.sort(key=lambda e: e.range.start.offset)
     return Document(text, root, [_comment(t, text) for t in comments], errors)

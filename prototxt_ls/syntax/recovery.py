@@ -93,6 +93,10 @@ class Recovery:
             self._after_colon(tok, prev, depth)
         elif kind == "COLON" and prev is not None and prev[0] == "IDENT" and self._is_value_after_colon(prev):
             self._name_taken_as_value(tok, depth)
+        elif prev is not None and prev[0] == "_COMMA" and "NUMBER" in expected and "RSQB" not in expected:
+            self._after_list_comma(tok, prev, depth)
+        elif "RSQB" in expected:
+            self._in_list(tok, prev, depth)
         elif kind in _CLOSERS and kind not in expected:
             self._report(f"unmatched {_describe(tok)}: no block is open here", _range(tok))
         elif kind == "BAD_STRING":
@@ -137,6 +141,36 @@ class Recovery:
         if d.feed(name):
             self._retry(colon, depth)
 
+    def _after_list_comma(self, tok: Token, comma: Token, depth: int) -> None:
+        """``[1, 2,]`` or ``[1,`` then something else: the list lacks an element."""
+        if tok[0] in ("RBRACE", "RANGLE", "COLON", "_SEMI", "_COMMA"):
+            self._report(self._unexpected(tok, self.driver.expected()), _range(tok))
+            return  # a stray token inside the list: skip it, the list goes on
+        if tok[0] == "RSQB":
+            self._report("trailing ',' in a list: protobuf expects another value after it", _range(comma))
+        else:
+            self._report("expected a value after ',' in the list", _range(comma))
+        self.driver.feed(_synthetic("IDENT", tok))
+        self._retry(tok, depth)
+
+    def _in_list(self, tok: Token, prev: Token | None, depth: int) -> None:
+        """Inside ``[ ... ]`` a refused token either lacks a ',' or the list lacks its ']'."""
+        same_line = prev is not None and type(prev) is tuple and tok[4] == prev[4]
+        if same_line and (tok[0] in _VALUES or tok[0] in ("IDENT", "LBRACE", "LANGLE")):
+            self._report("expected ',' between list elements", _range(tok))
+            self.driver.feed(_synthetic("_COMMA", tok))
+        else:
+            opener = self._open_list()
+            self._report("list is never closed: expected ']'", _range(opener) if opener else _range(tok))
+            self.driver.feed(_synthetic("RSQB", tok))
+        self._retry(tok, depth)
+
+    def _open_list(self) -> Token | None:
+        for v in reversed(self.driver.values):
+            if type(v) is tuple and v[0] == "LSQB":
+                return v
+        return None
+
     def _retry(self, tok: Token, depth: int) -> None:
         if not self.driver.feed(tok) and depth < _MAX_DEPTH:
             self.handle(tok, depth + 1)
@@ -163,14 +197,17 @@ class Recovery:
                 self._report(f"field '{prev[1]}' has no value before the end of the file", _range(prev))
                 d.feed(_synthetic("COLON", end))
                 d.feed(_synthetic("IDENT", end))
-            elif prev is not None and prev[0] == "COLON" and "NUMBER" in expected:
-                self._report("expected a value after ':' before the end of the file", _range(prev))
+            elif prev is not None and prev[0] in ("COLON", "_COMMA") and "NUMBER" in expected:
+                what = "':'" if prev[0] == "COLON" else "',' in the list"
+                self._report(f"expected a value after {what} before the end of the file", _range(prev))
                 d.feed(_synthetic("IDENT", end))
             else:
                 for closer in _CLOSERS:
                     if closer in expected:
                         if closer == "RSQB":
-                            self._report("list is never closed: expected ']'", _range(end))
+                            opener = self._open_list()
+                            self._report("list is never closed: expected ']'",
+                                         _range(opener) if opener else _range(end))
                         d.feed(_synthetic(closer, end))
                         break
                 else:

@@ -160,3 +160,10 @@ def test_module_and_examples_folder():
     assert {"S001", "F101", "F102", "F103", "F104", "F105", "F106", "F107", "F109", "F110", "V201", "V202"} <= codes
     clean = run("lint", "examples/lenet_v2.prototxt", "examples/lenet_solver.prototxt")
     assert clean.returncode == 0, clean.stdout.decode()
+
+
+def test_verbose_reports_format_root_and_schema():
+    p = run("lint", "-v", "-q", "examples/tiny_v0_legacy.prototxt", "examples/lenet_solver.prototxt")
+    err = p.stderr.decode()
+    assert "tiny_v0_legacy.prototxt: V0 net (caffe.NetParameter), checked against the bundled BVLC schema" in err
+    assert "lenet_solver.prototxt: solver (caffe.SolverParameter)" in err

@@ -241,6 +241,11 @@ def test_unknown_type_error_has_the_range_of_the_type():
     assert schema.message("A").range.start.column == 8
 
 
+def test_unknown_type_mentions_unfollowed_imports():
+    schema = load('import "other.proto"; message A { optional other.B b = 1; }')
+    assert messages(schema) == ["unknown type 'other.B' (imports are not followed)"]
+
+
 def test_non_type_symbol_is_skipped_then_reported():
     schema = load("message A { optional int32 b = 1; optional b x = 2; }")
     assert messages(schema) == ["unknown type 'b'"]
