@@ -40,27 +40,43 @@ class Range(NamedTuple):
 
 
 class LineIndex:
-    """Maps offsets to (line, column) for one text, in O(log n) per lookup."""
+    """Maps offsets to (line, column) for one text, in O(log n) per lookup.
 
-    __slots__ = ("text", "line_starts")
+    The table of line starts is built on first use: tokens carry a reference
+    to their document's LineIndex and most are never asked for a position.
+    """
+
+    __slots__ = ("text", "_starts")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.line_starts = starts
+        self._starts: list[int] | None = None
+
+    @property
+    def line_starts(self) -> list[int]:
+        starts = self._starts
+        if starts is None:
+            import re
+
+            starts = [0]
+            starts.extend(m.end() for m in re.finditer("\n", self.text))
+            self._starts = starts
+        return starts
+
+    def line_of(self, offset: int) -> int:
+        """0-based line holding ``offset``."""
+        from bisect import bisect_right
+
+        return bisect_right(self.line_starts, offset) - 1
 
     def position(self, offset: int) -> Position:
         """The Position of a code-point offset (clamped to the text)."""
         from bisect import bisect_right
 
         offset = max(0, min(offset, len(self.text)))
-        line = bisect_right(self.line_starts, offset) - 1
-        return Position(line, offset - self.line_starts[line], offset)
+        starts = self.line_starts
+        line = bisect_right(starts, offset) - 1
+        return Position(line, offset - starts[line], offset)
 
     def range(self, start: int, end: int) -> Range:
         """The Range covering offsets ``[start, end)``."""
@@ -68,8 +84,9 @@ class LineIndex:
 
     def line_text(self, line: int) -> str:
         """The text of a 0-based line without its newline."""
-        if line < 0 or line >= len(self.line_starts):
+        starts = self.line_starts
+        if line < 0 or line >= len(starts):
             return ""
-        start = self.line_starts[line]
+        start = starts[line]
         end = self.text.find("\n", start)
         return self.text[start:] if end == -1 else self.text[start:end]

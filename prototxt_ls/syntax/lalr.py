@@ -100,7 +100,9 @@ class Driver:
                 act = actions[states[-1]].get(kind)
                 if act is None:
                     if undo:  # take back reductions made on this doomed lookahead
-                        for popped_states, popped_values in reversed(undo):
+                        for popped_states, popped_values, base, base_len in reversed(undo):
+                            if base is not None:
+                                del base[base_len:]
                             states.pop()
                             values.pop()
                             states.extend(popped_states)
@@ -120,21 +122,37 @@ class Driver:
                 else:
                     children = []
                     popped = []
-                if undo is None:
-                    undo = [(popped, children)]
-                else:
-                    undo.append((popped, children))
                 plan = rule.plan
+                base = None
                 if plan is not None:
-                    flat = []
-                    for how, child in zip(plan, children):
-                        if how == "keep":
-                            flat.append(child)
-                        elif how == "splice":
-                            flat.extend(child)
+                    if plan[0] == "splice":
+                        # Left-recursive list rules: grow the list in place
+                        # (copying it would make long blocks quadratic).
+                        base = children[0]
+                        base_len = len(base)
+                        flat = base
+                        for how, child in zip(plan[1:], children[1:]):
+                            if how == "keep":
+                                flat.append(child)
+                            elif how == "splice":
+                                flat.extend(child)
+                    else:
+                        flat = []
+                        for how, child in zip(plan, children):
+                            if how == "keep":
+                                flat.append(child)
+                            elif how == "splice":
+                                flat.extend(child)
+                if undo is None:
+                    undo = []
+                undo.append((popped, children, base, base_len if base is not None else 0))
+                if plan is not None:
                     children = flat
                 cb = rule.callback
-                value = _Splice(children) if cb is None else getattr(builder, cb)(children)
+                if cb is None:
+                    value = children if base is not None else _Splice(children)
+                else:
+                    value = getattr(builder, cb)(children)
                 goto = actions[states[-1]][rule.origin][1]
                 states.append(goto)
                 values.append(value)

@@ -5,9 +5,9 @@ into a single alternation scanned with ``finditer``.  The lexer is total:
 characters no terminal matches come out as ``BAD_CHAR`` tokens, so error
 recovery lives in one place (the parser) and every token has a position.
 
-A token is a plain tuple ``(type, text, start, end, line, column)`` (0-based
-line and column; columns in code points): tuples are the cheapest Python
-object to build, and a large net has tens of thousands of tokens.
+A token is a plain tuple ``(type, text, start, end, line_index)``: tuples are
+the cheapest Python object to build, and a large net has tens of thousands of
+tokens.  Line and column are derived from the offsets on demand.
 """
 
 from __future__ import annotations
@@ -15,63 +15,70 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..positions import Position, Range
+from ..positions import LineIndex, Position, Range
 from .grammar import tables
 
-TYPE, TEXT, START, END, LINE, COL = range(6)
-Token = tuple  # (type, text, start, end, line, column)
+TYPE, TEXT, START, END, LINES = range(5)
+Token = tuple  # (type, text, start, end, line_index)
 
 
 @lru_cache(maxsize=1)
 def _scanner() -> re.Pattern[str]:
-    terms = tables().terminals
+    t = tables()
+    skip = [regex for name, regex, _p in t.terminals if name in t.ignored and name != "COMMENT"]
+    kept = [(i, term) for i, term in enumerate(t.terminals) if term[0] not in t.ignored or term[0] == "COMMENT"]
     # Higher priority first; among equals keep grammar order (it lists the
     # longer-matching patterns, e.g. STRING before BAD_STRING, first).
-    ordered = sorted(enumerate(terms), key=lambda it: (-it[1][2], it[0]))
-    parts = [f"(?P<{name}>{regex})" for _, (name, regex, _p) in ordered]
-    parts.append(r"(?P<BAD_CHAR>.)")
-    return re.compile("|".join(parts))  # no re.S: a string never takes a newline (WS always does)
+    kept.sort(key=lambda it: (-it[1][2], it[0]))
+    parts = []
+    for _, (name, regex, _p) in kept:
+        if re.compile(regex).groups:
+            raise ValueError(f"terminal {name} has a capturing group; use (?:...) in the grammar")
+        parts.append(f"(?P<{name}>{regex})")
+    parts.append(r"(?P<BAD_CHAR>[^ \t\f\r\n\v])")
+    # Whitespace is consumed in front of each token by the same match, which
+    # halves the number of regex matches compared with a WS token.
+    return re.compile("(?:" + "|".join(skip) + ")*(?:" + "|".join(parts) + ")")
 
 
-def tokenize(text: str, comments: list[Token]) -> list[Token]:
+def tokenize(text: str, comments: list[Token], lines: LineIndex) -> list[Token]:
     """All significant tokens of ``text``; comments are appended to ``comments``.
 
-    Whitespace only advances the line counter.  Ends with a ``$END`` token.
+    Tokens carry offsets and a reference to ``lines``, which turns offsets
+    into line/column only when a position is needed.  Ends with ``$END``.
     """
     out: list[Token] = []
     append = out.append
-    line = 0
-    line_start = 0
     for m in _scanner().finditer(text):
         kind = m.lastgroup
-        if kind == "WS":
-            s = m.group()
-            n = s.count("\n")
-            if n:
-                line += n
-                line_start = m.start() + s.rfind("\n") + 1
-            continue
-        start = m.start()
-        tok = (kind, m.group(), start, m.end(), line, start - line_start)
+        s = m[kind]
+        end = m.end()
+        tok = (kind, s, end - len(s), end, lines)
         if kind == "COMMENT":
             comments.append(tok)
         else:
             append(tok)
     n = len(text)
-    append(("$END", "", n, n, line, n - line_start))
+    append(("$END", "", n, n, lines))
     return out
+
+
+def token_line(t: Token) -> int:
+    """0-based line of a token's start."""
+    return t[4].line_of(t[2])
 
 
 def token_start(t: Token) -> Position:
     """Position where a token starts."""
-    return Position(t[4], t[5], t[2])
+    return t[4].position(t[2])
 
 
 def token_end(t: Token) -> Position:
-    """Position just after a token (tokens never span lines)."""
-    return Position(t[4], t[5] + t[3] - t[2], t[3])
+    """Position just after a token."""
+    return t[4].position(t[3])
 
 
 def token_range(t: Token) -> Range:
     """Range of a token."""
-    return Range(Position(t[4], t[5], t[2]), Position(t[4], t[5] + t[3] - t[2], t[3]))
+    idx = t[4]
+    return Range(idx.position(t[2]), idx.position(t[3]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from ..positions import Position, Range
+from ..positions import LineIndex, Position, Range
 from .lalr import Driver
 from .lexer import Token, token_end, token_range, tokenize
 from .recovery import Recovery
@@ -86,13 +86,14 @@ def parse(text: str) -> Document:
     """Parse ``text``; always returns a Document (errors are in ``.errors``)."""
     comments: list[Token] = []
     errors: list[SyntaxIssue] = []
+    lines = LineIndex(text)
     builder = _Builder(text)
     # Parsing allocates many small objects that all survive: the cyclic GC
     # would scan them repeatedly for nothing (about a third of parse time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        tokens = tokenize(text, comments)
+        tokens = tokenize(text, comments, lines)
         driver = Driver(builder)
         recovery = Recovery(text, errors, driver)
         i, n = 0, len(tokens)
@@ -122,10 +123,10 @@ def parse(text: str) -> Document:
                                       block.open_range))
     errors.extend(builder.errors)
     errors.sort(key=lambda e: e.range.start.offset)
-    return Document(text, root, [_comment(t, text) for t in comments], errors)
+    return Document(text, root, [_comment(t, text) for t in comments], errors, lines)
 
 
 def _comment(tok: Token, text: str) -> Comment:
-    line_start = tok[2] - tok[5]
+    line_start = text.rfind("\n", 0, tok[2]) + 1
     own = text[line_start:tok[2]].strip() == ""
     return Comment(tok[1], token_range(tok), own)

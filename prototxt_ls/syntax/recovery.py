@@ -14,9 +14,9 @@ mistake on the same line are usually its consequences, not new mistakes.
 
 from __future__ import annotations
 
-from ..positions import Position, Range
+from ..positions import Range
 from .lalr import Driver
-from .lexer import Token
+from .lexer import Token, token_line, token_range
 from .tree import SyntaxIssue
 
 #: How terminals are named in messages, in the user's terms.
@@ -42,13 +42,16 @@ _MAX_DEPTH = 8
 
 
 def _range(t: Token) -> Range:
-    line, col = t[4], t[5]
-    return Range(Position(line, col, t[2]), Position(line, col + t[3] - t[2], t[3]))
+    return token_range(t)
+
+
+def _line(t: Token) -> int:
+    return token_line(t)
 
 
 def _synthetic(kind: str, at: Token) -> Token:
     """A zero-width token of ``kind`` placed just before ``at``."""
-    return (kind, "", at[2], at[2], at[4], at[5])
+    return (kind, "", at[2], at[2], at[4])
 
 
 def _describe(t: Token) -> str:
@@ -107,7 +110,7 @@ class Recovery:
     # ------------------------------------------------------------ repairs
     def _after_name(self, tok: Token, name: Token, depth: int) -> None:
         kind = tok[0]
-        if kind in _VALUES or kind == "LSQB" or (kind == "IDENT" and tok[4] == name[4]):
+        if kind in _VALUES or kind == "LSQB" or (kind == "IDENT" and _line(tok) == _line(name)):
             self._report(f"expected ':' between field name '{name[1]}' and its value", _range(tok))
             self.driver.feed(_synthetic("COLON", tok))
         else:
@@ -118,7 +121,7 @@ class Recovery:
         self._retry(tok, depth)
 
     def _after_colon(self, tok: Token, colon: Token, depth: int) -> None:
-        if tok[0] in _CLOSERS or tok[0] in ("_SEMI", "_COMMA", "COLON") or tok[4] != colon[4]:
+        if tok[0] in _CLOSERS or tok[0] in ("_SEMI", "_COMMA", "COLON") or _line(tok) != _line(colon):
             self._report("expected a value after ':'", _range(colon))
             self.driver.feed(_synthetic("IDENT", tok))
             if tok[0] != "COLON":
@@ -128,7 +131,7 @@ class Recovery:
 
     def _is_value_after_colon(self, ident: Token) -> bool:
         before = self.driver.previous_value(2)
-        return type(before) is tuple and before[0] == "COLON" and before[4] != ident[4]
+        return type(before) is tuple and before[0] == "COLON" and _line(before) != _line(ident)
 
     def _name_taken_as_value(self, colon: Token, depth: int) -> None:
         """``a:`` then ``b: 1`` on the next line: ``b`` is a field, ``a`` has no value."""
@@ -155,7 +158,7 @@ class Recovery:
 
     def _in_list(self, tok: Token, prev: Token | None, depth: int) -> None:
         """Inside ``[ ... ]`` a refused token either lacks a ',' or the list lacks its ']'."""
-        same_line = prev is not None and type(prev) is tuple and tok[4] == prev[4]
+        same_line = prev is not None and type(prev) is tuple and _line(tok) == _line(prev)
         if same_line and (tok[0] in _VALUES or tok[0] in ("IDENT", "LBRACE", "LANGLE")):
             self._report("expected ',' between list elements", _range(tok))
             self.driver.feed(_synthetic("_COMMA", tok))

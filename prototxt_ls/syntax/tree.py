@@ -11,7 +11,7 @@ the checker, not here.
 from __future__ import annotations
 
 from ..positions import LineIndex, Position, Range
-from .lexer import Token, token_end, token_range, token_start
+from .lexer import Token, token_end, token_line, token_range, token_start
 from .literals import decode_number, decode_string
 
 
@@ -146,7 +146,7 @@ class Field:
     @property
     def line(self) -> int:
         """0-based line of the field name (cheap: no Range built)."""
-        return self.name_token[4]
+        return token_line(self.name_token)
 
     def values(self) -> list["Scalar | Message"]:
         """The value(s) this field sets: a list expands to its items."""
@@ -184,21 +184,16 @@ class SyntaxIssue:
 class Document:
     """A parsed file: its root block, its comments and its syntax errors."""
 
-    __slots__ = ("text", "root", "comments", "errors", "_index")
+    __slots__ = ("text", "root", "comments", "errors", "lines")
 
-    def __init__(self, text: str, root: Message, comments: list[Comment], errors: list[SyntaxIssue]) -> None:
+    def __init__(self, text: str, root: Message, comments: list[Comment], errors: list[SyntaxIssue],
+                 lines: LineIndex | None = None) -> None:
         self.text = text
         self.root = root
         self.comments = comments
         self.errors = errors
-        self._index: LineIndex | None = None
-
-    @property
-    def lines(self) -> LineIndex:
-        """Offset/line conversion for this text, built on first use."""
-        if self._index is None:
-            self._index = LineIndex(self.text)
-        return self._index
+        #: Offset/line conversion for this text (shared with the tokens).
+        self.lines = lines or LineIndex(text)
 
 
 __all__ = ["Comment", "Document", "Field", "ListValue", "Message", "Position", "Range", "Scalar",
