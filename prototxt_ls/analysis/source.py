@@ -48,8 +48,3 @@ def decode(data: bytes, path: Path | None = None) -> Source:
                  f"byte 0x{bad[0]:02x} is not valid UTF-8 (the file may be saved as Latin-1 or "
                  "another encoding); re-save it as UTF-8")
         return Source(data.decode("utf-8", errors="replace"), path, sink)
-
-
-def read_source(path: Path) -> Source:
-    """Read and decode a file; OSError propagates (the CLI reports it, exit 2)."""
-    return decode(path.read_bytes(), path)

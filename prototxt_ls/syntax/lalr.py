@@ -9,7 +9,7 @@ call the builder's method named after the rule (or its alias); inlined
 
 from __future__ import annotations
 
-from .grammar import REDUCE, SHIFT, RuleInfo, tables
+from .grammar import SHIFT, RuleInfo, tables
 from .lexer import Token
 
 
