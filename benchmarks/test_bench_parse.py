@@ -50,7 +50,9 @@ GROUPS = ["largest-net", "10x-net"]
 
 
 def _no_errors(result) -> None:
-    errors = [d for d in result.diagnostics if d.severity == Severity.ERROR]
+    """No syntax or schema errors (the largest corpus net is one Caffe refuses
+    to build — its loss lacks a label — which the graph checks rightly report)."""
+    errors = [d for d in result.diagnostics if d.severity == Severity.ERROR and d.code[0] in "SFVC"]
     assert not errors, errors[:5]
 
 
@@ -60,10 +62,22 @@ def test_check_text(benchmark, nets, group):
     benchmark.group = group
     benchmark.name = "check_text (parse + schema check)"
     benchmark.extra_info.update(net=name, bytes=len(text), layers=n_layers)
-    result = benchmark(check_text, text)
+    result = benchmark(check_text, text, net_checks=False)
     _no_errors(result)
     assert result.root is not None and result.root.name == "NetParameter"
     assert len(result.document.root.get("layer")) + len(result.document.root.get("layers")) == n_layers
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_full_lint(benchmark, nets, group):
+    """Everything lint does: schema, layer graph per phase, shape inference."""
+    name, text, n_layers = nets[group]
+    benchmark.group = group
+    benchmark.name = "check_text (full: + graph and shapes, both phases)"
+    benchmark.extra_info.update(net=name, bytes=len(text), layers=n_layers)
+    result = benchmark(check_text, text)
+    _no_errors(result)
+    assert result.net is not None and len(result.net.phases["TEST"].layers) > 0
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -16,6 +16,9 @@ Recognised keys (all optional)::
     [tool.prototxt-ls.per-file-ignores]
     "legacy/*.prototxt" = ["V202"]
 
+    [tool.prototxt-ls.inputs]         # sizes Caffe learns only at run time
+    data = [1, 3, 224, 224]
+
 Unknown keys and bad values do not stop the linter: they become
 ``warnings`` that the CLI prints, and the default is used instead (the way
 jedi-language-server treats bad options).  Command-line options override
@@ -51,6 +54,8 @@ class Config:
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.ERROR
+    #: Shapes for blobs Caffe only sizes at run time: {"data": (1, 3, 224, 224)}.
+    inputs: dict[str, tuple] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def enabled(self, code: str, path: Path | None = None) -> bool:
@@ -179,6 +184,15 @@ def apply_table(cfg: Config, table: dict, where: str) -> None:
             value = [value]
         if isinstance(value, list):
             setattr(cfg, attr, tuple(str(v) for v in value))
+    raw_inputs = table.get("inputs")
+    if isinstance(raw_inputs, dict):
+        for name, dims in raw_inputs.items():
+            if isinstance(dims, list) and all(isinstance(d, int) or d is None or d == "?" for d in dims):
+                cfg.inputs[str(name)] = tuple(d if isinstance(d, int) else None for d in dims)
+            else:
+                cfg.warnings.append(f"{where}: inputs.{name}: expected a list of integers, got {dims!r}")
+    elif raw_inputs is not None:
+        cfg.warnings.append(f"{where}: inputs: expected a table like {{data = [1, 3, 224, 224]}}")
     if "fail-on" in table:
         try:
             cfg.fail_on = Severity.parse(str(table["fail-on"]))

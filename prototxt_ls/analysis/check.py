@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..diagnostics import Diagnostic
+from ..gcpause import paused_gc
 from ..positions import Position, Range
 from ..schema.loader import SchemaLoadError, bundled_schema
 from ..schema.model import MessageDef, Schema
@@ -20,6 +21,7 @@ from ..suppressions import parse_suppressions
 from ..syntax.parser import parse
 from ..syntax.tree import Document
 from .headers import read_headers
+from .netcheck import NetAnalysis, analyse
 from .report import Sink
 from .roots import guess_root
 from .schema_check import SchemaChecker
@@ -40,13 +42,20 @@ class CheckResult:
     schema: Schema | None = None
     root: MessageDef | None = None
     style: str | None = None
+    #: The net's layer model and per-phase shapes (nets only).
+    net: "NetAnalysis | None" = None
     #: Every finding before filtering (for the server's code actions and tests).
     unfiltered: list[Diagnostic] = field(default_factory=list)
 
 
 def check_source(source: Source, config: Config | None = None, proto: Path | None = None,
-                 store: SchemaStore | None = None) -> CheckResult:
-    """Check one decoded document; never raises on bad input."""
+                 store: SchemaStore | None = None, inputs: dict | None = None,
+                 net_checks: bool = True) -> CheckResult:
+    """Check one decoded document; never raises on bad input.
+
+    ``net_checks=False`` stops after the schema checks (no layer graph, no
+    shapes): what the parse+schema benchmark measures.
+    """
     config = config or Config()
     store = store or _DEFAULT_STORE
     sink = Sink()
@@ -85,27 +94,32 @@ def check_source(source: Source, config: Config | None = None, proto: Path | Non
         root = guess_root(doc, schema, source.path.name if source.path else None)
 
     style = None
+    net = None
     if root is not None:
         SchemaChecker(schema, sink).check_message(doc.root, root)
         if root.name == "NetParameter":
             style = detect_style(doc)
             check_styles(doc, style, sink)
+            if style != "mixed" and net_checks:  # Caffe refuses a mixed net before building anything
+                net = analyse(doc, schema, sink, {**config.inputs, **(inputs or {})})
     if not doc.root.fields and not doc.errors and not source.sink.items:
         sink.add("S004", _ORIGIN, "the file is empty: it defines nothing" if not source.text.strip()
                  else "the file holds only comments: it defines nothing")
-    result = CheckResult([], doc, schema, root, style)
+    result = CheckResult([], doc, schema, root, style, net)
     return _finish(result, sink, config, source, doc)
 
 
 def check_text(text: str, path: Path | None = None, config: Config | None = None,
-               proto: Path | None = None, store: SchemaStore | None = None) -> CheckResult:
+               proto: Path | None = None, store: SchemaStore | None = None,
+               inputs: dict | None = None, net_checks: bool = True) -> CheckResult:
     """Convenience for callers holding text (the server, tests)."""
-    return check_source(Source(text, path), config, proto, store)
+    return check_source(Source(text, path), config, proto, store, inputs, net_checks)
 
 
 def check_bytes(data: bytes, path: Path | None = None, config: Config | None = None,
-                proto: Path | None = None, store: SchemaStore | None = None) -> CheckResult:
-    return check_source(decode(data, path), config, proto, store)
+                proto: Path | None = None, store: SchemaStore | None = None,
+                inputs: dict | None = None) -> CheckResult:
+    return check_source(decode(data, path), config, proto, store, inputs)
 
 
 def _finish(result: CheckResult, sink: Sink, config: Config, source: Source, doc: Document | None) -> CheckResult:

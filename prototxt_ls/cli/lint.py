@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..analysis.check import check_bytes
+from ..analysis.netcheck import parse_input_spec
 from ..analysis.schemas import SchemaStore
 from ..config import Config, load_config
 from ..diagnostics import Diagnostic, Severity
@@ -71,6 +72,12 @@ def run_lint(args: argparse.Namespace) -> int:
         except SchemaLoadError as exc:
             raise UsageError(str(exc)) from None
 
+    blob_shapes: dict = {}
+    for spec in args.input or []:
+        try:
+            blob_shapes.update(parse_input_spec(spec))
+        except ValueError as exc:
+            raise UsageError(f"--input: {exc}") from None
     store = SchemaStore()
     results: list[tuple[str, str, list[Diagnostic]]] = []
     unreadable = False
@@ -91,7 +98,7 @@ def run_lint(args: argparse.Namespace) -> int:
                 print(f"prototxt-ls: error: {f}: cannot read: {exc.strerror or exc}", file=sys.stderr)
                 unreadable = True
     for name, path, data in inputs:
-        res = check_bytes(data, path, cfg, args.proto, store)
+        res = check_bytes(data, path, cfg, args.proto, store, blob_shapes)
         text = res.document.text if res.document is not None else ""
         if args.verbose:
             print(f"{name}: {describe(res)}", file=sys.stderr)

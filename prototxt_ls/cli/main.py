@@ -40,11 +40,22 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--exit-zero", action="store_true",
                       help="exit 0 even when diagnostics were found (2 still means unusable input)")
     lint.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
+    lint.add_argument("--input", action="append", metavar="NAME=N,C,H,W",
+                      help="shape of a blob Caffe sizes at run time, e.g. data=1,3,224,224 (repeatable)")
     lint.add_argument("--stdin-filename", help="path to report for '-' (also picks config and schema)")
     lint.add_argument("-v", "--verbose", action="store_true",
                       help="also print, per file, its format (V0/V1/V2), root message and schema")
     lint.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     lint.add_argument("--no-color", action="store_true", help="plain text output")
+
+    shapes = sub.add_parser("shapes", help="per-layer shapes, parameters, MACs and memory",
+                            description="Infer every blob's shape the way Caffe does and tabulate the layers.")
+    shapes.add_argument("file", metavar="FILE")
+    shapes.add_argument("--phase", default="TEST", help="TRAIN or TEST (default: TEST)")
+    shapes.add_argument("--input", action="append", metavar="NAME=N,C,H,W",
+                        help="shape of a blob Caffe sizes at run time (repeatable; '?' for unknown)")
+    shapes.add_argument("--proto", type=Path, help="caffe.proto to use (a fork's, for example)")
+    shapes.add_argument("--json", action="store_true", help="machine-readable output")
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--json", action="store_true", help="machine-readable list")
@@ -62,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             from .lint import run_lint
 
             return run_lint(args)
+        if args.command == "shapes":
+            from .shapes import run_shapes
+
+            return run_shapes(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":

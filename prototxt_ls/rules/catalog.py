@@ -153,6 +153,150 @@ LEGACY_STYLE = register(Rule(
     'layers {\n  name: "relu"\n  type: RELU\n  bottom: "x"\n  top: "x"\n}\n',
     'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "x"\n  top: "x"\n}\n', "versions"))
 
+# ------------------------------------------------------------------ G: graph
+_INPUT = 'layer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } }\n}\n'
+UNKNOWN_BOTTOM = register(Rule(
+    "G301", "unknown-bottom", E,
+    "Reports a bottom blob that no earlier layer of the phase produces (with the closest blob name).",
+    "Caffe aborts while building the net: \"Unknown bottom blob 'x' (layer 'y', bottom index 0)\". "
+    "Layers are connected in file order, so the producer must come first; a data layer limited to one "
+    "phase or stage leaves its tops missing in the other.",
+    _INPUT + 'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "dat"\n  top: "relu"\n}\n',
+    _INPUT + 'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "data"\n  top: "relu"\n}\n', "graph"))
+DUPLICATE_LAYER = register(Rule(
+    "G302", "duplicate-layer-name", W,
+    "Reports two layers with the same name in one net.",
+    "Caffe accepts it, but weights are copied from a .caffemodel by layer name and `param` sharing "
+    "uses names too: two layers with one name get the same weights, or the wrong ones.",
+    _INPUT + 'layer {\n  name: "act"\n  type: "ReLU"\n  bottom: "data"\n  top: "a"\n}\n'
+    'layer {\n  name: "act"\n  type: "Sigmoid"\n  bottom: "a"\n  top: "b"\n}\n',
+    _INPUT + 'layer {\n  name: "act1"\n  type: "ReLU"\n  bottom: "data"\n  top: "a"\n}\n'
+    'layer {\n  name: "act2"\n  type: "Sigmoid"\n  bottom: "a"\n  top: "b"\n}\n', "graph"))
+TOP_TWICE = register(Rule(
+    "G303", "top-produced-twice", E,
+    "Reports a top blob name produced by a second layer outside an in-place chain.",
+    "Caffe aborts: \"Top blob 'x' produced by multiple sources\". Reusing a name is only allowed in "
+    "place, when a layer's i-th top is its own i-th bottom.",
+    _INPUT + 'layer {\n  name: "a"\n  type: "ReLU"\n  bottom: "data"\n  top: "out"\n}\n'
+    'layer {\n  name: "b"\n  type: "Sigmoid"\n  bottom: "data"\n  top: "out"\n}\n',
+    _INPUT + 'layer {\n  name: "a"\n  type: "ReLU"\n  bottom: "data"\n  top: "out_a"\n}\n'
+    'layer {\n  name: "b"\n  type: "Sigmoid"\n  bottom: "data"\n  top: "out_b"\n}\n', "graph"))
+BOTTOM_COUNT = register(Rule(
+    "G304", "wrong-bottom-count", E,
+    "Reports a layer with more or fewer bottoms than its type takes (e.g. a loss without its label).",
+    "Caffe aborts at setup: \"SoftmaxWithLoss Layer takes 2 bottom blob(s) as input\".",
+    _INPUT + 'layer {\n  name: "loss"\n  type: "SoftmaxWithLoss"\n  bottom: "data"\n  top: "loss"\n}\n',
+    _INPUT + 'layer {\n  name: "prob"\n  type: "Softmax"\n  bottom: "data"\n  top: "prob"\n}\n', "graph"))
+TOP_COUNT = register(Rule(
+    "G305", "wrong-top-count", E,
+    "Reports a layer with more or fewer tops than its type produces.",
+    "Caffe aborts at setup (\"Layer takes N top blob(s) as output\").",
+    _INPUT + 'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "data"\n  top: "a"\n  top: "b"\n}\n',
+    _INPUT + 'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "data"\n  top: "a"\n}\n', "graph"))
+NOT_IN_PLACE = register(Rule(
+    "G306", "not-in-place", W,
+    "Reports a layer used in place (top == bottom) whose type cannot compute in place.",
+    "Caffe does not check this: the layer overwrites its input while still reading it, and the results "
+    "(or the gradients) are silently wrong.",
+    _INPUT + 'layer {\n  name: "pool"\n  type: "Pooling"\n  bottom: "data"\n  top: "data"\n'
+    '  pooling_param { kernel_size: 2 stride: 2 }\n}\n',
+    _INPUT + 'layer {\n  name: "pool"\n  type: "Pooling"\n  bottom: "data"\n  top: "pool"\n'
+    '  pooling_param { kernel_size: 2 stride: 2 }\n}\n', "graph"))
+UNKNOWN_TYPE = register(Rule(
+    "G307", "unknown-layer-type", E,
+    "Reports a layer type that neither BVLC Caffe nor the loaded caffe.proto knows.",
+    "Caffe aborts: \"Unknown layer type: X\". Types are case-sensitive (\"ReLU\", not \"Relu\"); a fork's "
+    "layer needs the fork's caffe.proto and a Caffe build with it.",
+    _INPUT + 'layer {\n  name: "act"\n  type: "Relu"\n  bottom: "data"\n  top: "act"\n}\n',
+    _INPUT + 'layer {\n  name: "act"\n  type: "ReLU"\n  bottom: "data"\n  top: "act"\n}\n', "graph"))
+MISSING_PARAM = register(Rule(
+    "G308", "missing-layer-parameter", E,
+    "Reports a layer missing a parameter its type cannot do without (Convolution without num_output "
+    "or a kernel size, Pooling without a kernel, ...).",
+    "Caffe aborts at setup with a check failure naming the parameter.",
+    _INPUT + 'layer {\n  name: "conv"\n  type: "Convolution"\n  bottom: "data"\n  top: "conv"\n'
+    '  convolution_param { kernel_size: 3 }\n}\n',
+    _INPUT + 'layer {\n  name: "conv"\n  type: "Convolution"\n  bottom: "data"\n  top: "conv"\n'
+    '  convolution_param { num_output: 8 kernel_size: 3 }\n}\n', "graph"))
+INCLUDE_EXCLUDE = register(Rule(
+    "G309", "include-and-exclude", E,
+    "Reports a layer with both include and exclude rules.",
+    "Caffe refuses it: \"Specify either include rules or exclude rules; not both.\"",
+    _INPUT + 'layer {\n  name: "r"\n  type: "ReLU"\n  bottom: "data"\n  top: "r"\n'
+    '  include { phase: TRAIN }\n  exclude { stage: "deploy" }\n}\n',
+    _INPUT + 'layer {\n  name: "r"\n  type: "ReLU"\n  bottom: "data"\n  top: "r"\n'
+    '  include { phase: TRAIN }\n}\n', "graph"))
+BAD_INPUT_HEADER = register(Rule(
+    "G310", "bad-input-header", E,
+    "Reports an old-style input header whose `input_dim` / `input_shape` do not match its `input` "
+    "entries (4 input_dim per input, or one input_shape per input).",
+    "Caffe aborts (\"Incorrect input blob dimension specifications\") or sizes the input wrongly.",
+    'input: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 224\n',
+    'input: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 224\ninput_dim: 224\n', "graph"))
+
+# ------------------------------------------------------------------ H: shapes
+_CONV = 'layer {\n  name: "conv"\n  type: "Convolution"\n  bottom: "data"\n  top: "conv"\n'
+SHAPE_MISMATCH = register(Rule(
+    "H401", "shape-mismatch", E,
+    "Reports inputs whose shapes must agree but do not: Concat inputs off the concat axis, Eltwise "
+    "inputs, a loss's prediction and label counts.",
+    "Caffe aborts at setup or reshape with a check failure on the two shapes.",
+    _INPUT + 'layer {\n  name: "pool"\n  type: "Pooling"\n  bottom: "data"\n  top: "pool"\n'
+    '  pooling_param { kernel_size: 2 stride: 2 }\n}\nlayer {\n  name: "sum"\n  type: "Eltwise"\n'
+    '  bottom: "data"\n  bottom: "pool"\n  top: "sum"\n}\n',
+    _INPUT + 'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "data"\n  top: "relu"\n}\n'
+    'layer {\n  name: "sum"\n  type: "Eltwise"\n  bottom: "data"\n  bottom: "relu"\n  top: "sum"\n}\n',
+    "shapes"))
+EMPTY_OUTPUT = register(Rule(
+    "H402", "window-larger-than-input", E,
+    "Reports a convolution or pooling window larger than its padded input, which leaves an empty output.",
+    "Caffe builds a blob with a zero or negative dimension and aborts; usually the input is smaller than "
+    "the net was designed for, or a stride/pool too many shrank it.",
+    _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 11 }\n}\n',
+    _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 3 }\n}\n', "shapes"))
+CROP_TOO_LARGE = register(Rule(
+    "H403", "crop-too-large", E,
+    "Reports a Crop whose reference (plus offset) is larger than the blob it crops.",
+    "Caffe aborts: the crop window must fit inside the input (\"invalid crop parameters\").",
+    _INPUT + 'layer {\n  name: "big"\n  type: "Input"\n  top: "big"\n'
+    '  input_param { shape { dim: 1 dim: 3 dim: 16 dim: 16 } }\n}\nlayer {\n  name: "crop"\n'
+    '  type: "Crop"\n  bottom: "data"\n  bottom: "big"\n  top: "crop"\n}\n',
+    _INPUT + 'layer {\n  name: "small"\n  type: "Input"\n  top: "small"\n'
+    '  input_param { shape { dim: 1 dim: 3 dim: 4 dim: 4 } }\n}\nlayer {\n  name: "crop"\n'
+    '  type: "Crop"\n  bottom: "data"\n  bottom: "small"\n  top: "crop"\n}\n', "shapes"))
+RESHAPE_COUNT = register(Rule(
+    "H404", "reshape-count-mismatch", E,
+    "Reports a Reshape whose new shape does not hold the same number of elements (or cannot infer -1).",
+    "Caffe aborts: \"output count must match input count\".",
+    _INPUT + 'layer {\n  name: "r"\n  type: "Reshape"\n  bottom: "data"\n  top: "r"\n'
+    '  reshape_param { shape { dim: 1 dim: 100 } }\n}\n',
+    _INPUT + 'layer {\n  name: "r"\n  type: "Reshape"\n  bottom: "data"\n  top: "r"\n'
+    '  reshape_param { shape { dim: 1 dim: -1 } }\n}\n', "shapes"))
+SLICE_RANGE = register(Rule(
+    "H405", "slice-out-of-range", E,
+    "Reports Slice points that are not increasing or fall outside the sliced axis, or an equal split "
+    "that does not divide the axis.",
+    "Caffe aborts at reshape with a check failure on slice_point.",
+    _INPUT + 'layer {\n  name: "s"\n  type: "Slice"\n  bottom: "data"\n  top: "a"\n  top: "b"\n'
+    '  slice_param { axis: 1 slice_point: 5 }\n}\n',
+    _INPUT + 'layer {\n  name: "s"\n  type: "Slice"\n  bottom: "data"\n  top: "a"\n  top: "b"\n'
+    '  slice_param { axis: 1 slice_point: 1 }\n}\n', "shapes"))
+AXIS_RANGE = register(Rule(
+    "H406", "axis-out-of-range", E,
+    "Reports an axis parameter outside the blob's axes (negative axes count from the end).",
+    "Caffe aborts: \"axis out of range for N-D blob\".",
+    _INPUT + 'layer {\n  name: "sm"\n  type: "Softmax"\n  bottom: "data"\n  top: "sm"\n'
+    '  softmax_param { axis: 4 }\n}\n',
+    _INPUT + 'layer {\n  name: "sm"\n  type: "Softmax"\n  bottom: "data"\n  top: "sm"\n'
+    '  softmax_param { axis: -1 }\n}\n', "shapes"))
+INVALID_PARAM = register(Rule(
+    "H407", "invalid-layer-parameter", E,
+    "Reports a parameter value the layer cannot work with for these inputs (a group that does not "
+    "divide the channels, a pad not smaller than the pooling kernel, ...).",
+    "Caffe aborts at setup with a check failure on that parameter.",
+    _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 3 group: 2 }\n}\n',
+    _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 3 group: 1 }\n}\n', "shapes"))
+
 # ------------------------------------------------------------------ C: configuration
 UNKNOWN_DIRECTIVE_CODE = register(Rule(
     "C901", "unknown-rule-in-directive", W,
@@ -174,6 +318,14 @@ UNKNOWN_ROOT = register(Rule(
     "for example caffe.NetParameter or caffe.SolverParameter.",
     "# proto-message: caffe.NoSuchMessage\nname: \"net\"\n",
     "# proto-message: caffe.NetParameter\nname: \"net\"\n", "config"))
+
+BAD_INPUT_DIRECTIVE = register(Rule(
+    "C904", "bad-input-directive", W,
+    "Reports a `# prototxt-ls: input NAME=N,C,H,W` comment that cannot be read.",
+    "The directive gives shapes to blobs whose size Caffe only learns at run time (a Data layer's "
+    "images); a malformed one is ignored, so shapes stay unknown.",
+    '# prototxt-ls: input data=1,3,two\nname: "net"\n',
+    '# prototxt-ls: input data=1,3,224,224\nname: "net"\n', "config"))
 
 #: Rules whose bad example cannot be expressed as plain text in this table.
 NO_TEXT_EXAMPLE = frozenset({"S002", "S003", "F108", "F111"})

@@ -9,8 +9,7 @@ a tree.
 
 from __future__ import annotations
 
-import gc
-
+from ..gcpause import paused_gc
 from ..positions import LineIndex, Position, Range
 from .lalr import Driver
 from .lexer import Token, token_end, token_range, tokenize
@@ -90,25 +89,8 @@ def parse(text: str) -> Document:
     builder = _Builder(text)
     # Parsing allocates many small objects that all survive: the cyclic GC
     # would scan them repeatedly for nothing (about a third of parse time).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        tokens = tokenize(text, comments, lines)
-        driver = Driver(builder)
-        recovery = Recovery(text, errors, driver)
-        i, n = 0, len(tokens)
-        while i < n:
-            i = driver.run(tokens, i)
-            if i < n:
-                recovery.handle(tokens[i])
-                i += 1
-        items = driver.result if isinstance(driver.result, list) else []
-    except RecursionError:  # pragma: no cover - the driver is iterative; belt and braces
-        errors.append(SyntaxIssue("blocks are nested too deeply", token_range(tokens[-1])))
-        items = []
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with paused_gc():
+        tokens, items = _run(text, comments, errors, lines, builder)
     fields = [f for f in items if isinstance(f, Field)]
     root = Message(fields, None, None, Range(Position(0, 0, 0), token_end(tokens[-1])))
     for block in builder.unclosed_blocks:
@@ -124,6 +106,21 @@ def parse(text: str) -> Document:
     errors.extend(builder.errors)
     errors.sort(key=lambda e: e.range.start.offset)
     return Document(text, root, [_comment(t, text) for t in comments], errors, lines)
+
+
+def _run(text: str, comments: list, errors: list, lines: LineIndex, builder: _Builder) -> tuple[list, list]:
+    """Lex, then feed the driver, handing each refused token to recovery."""
+    tokens = tokenize(text, comments, lines)
+    driver = Driver(builder)
+    recovery = Recovery(text, errors, driver)
+    i, n = 0, len(tokens)
+    while i < n:
+        i = driver.run(tokens, i)
+        if i < n:
+            recovery.handle(tokens[i])
+            i += 1
+    items = driver.result if isinstance(driver.result, list) else []
+    return tokens, items
 
 
 def _comment(tok: Token, text: str) -> Comment:

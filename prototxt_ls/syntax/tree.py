@@ -42,7 +42,11 @@ class Scalar:
     @property
     def string_value(self) -> str:
         """Decoded text of a string literal (escapes resolved, pieces joined)."""
-        return "".join(decode_string(p) for p in self.parts)
+        parts = self.parts
+        if len(parts) == 1:
+            p = parts[0]
+            return p[1:-1] if "\\" not in p and len(p) >= 2 and p[-1] == p[0] else decode_string(p)
+        return "".join([decode_string(p) for p in parts])
 
     @property
     def number_value(self) -> int | float | None:
@@ -56,7 +60,7 @@ class Scalar:
 class Message:
     """A ``{ ... }`` (or ``< ... >``) block, or the whole file for the root."""
 
-    __slots__ = ("fields", "open", "close", "_range")
+    __slots__ = ("fields", "open", "close", "_range", "_by_name")
 
     def __init__(self, fields: list["Field"], open: Token | None, close: Token | None,
                  range: Range | None = None) -> None:
@@ -64,6 +68,17 @@ class Message:
         self.open = open
         self.close = close
         self._range = range
+        self._by_name: dict[str, list[Field]] | None = None
+
+    def by_name(self) -> dict[str, list["Field"]]:
+        """Fields grouped by name, built on first use (the tree is not edited in place)."""
+        index = self._by_name
+        if index is None:
+            index = {}
+            for f in self.fields:
+                index.setdefault(f.name, []).append(f)
+            self._by_name = index
+        return index
 
     @property
     def range(self) -> Range:
@@ -91,13 +106,11 @@ class Message:
 
     def get(self, name: str) -> list["Field"]:
         """All fields called ``name``, in source order."""
-        return [f for f in self.fields if f.name == name]
+        return list(self.by_name().get(name, ()))
 
     def first(self, name: str) -> "Field | None":
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        found = self.by_name().get(name)
+        return found[0] if found else None
 
     def __repr__(self) -> str:
         return f"Message({len(self.fields)} fields)"

@@ -2,8 +2,9 @@
 
 ``../shared/corpus/EXPECT.tsv`` says, for each file, the schema it needs and
 whether protoc accepts it (with protoc's first error).  A valid file must
-get no syntax error and no error-level diagnostic under that schema; an
-invalid one must get an error on the line protoc reported.
+get no syntax or schema error (S/F/V/C) under that schema; an invalid one must
+get an error on the line protoc reported.  Graph and shape errors (G/H) are
+held to Caffe's own verdict instead (test_oracle_shapes.py).
 
 Errata: a few rows say ``valid`` although protoc itself rejects the file
 under the named schema (checked with grpc_tools' protoc: the fields below
@@ -55,13 +56,22 @@ def _errors(result):
     return [d for d in result.diagnostics if d.severity == Severity.ERROR]
 
 
+def _schema_errors(result):
+    """Errors about the text against the schema (syntax, fields, formats, config).
+
+    Whether Caffe could *build* the net (graph and shape errors, G/H) is judged
+    against Caffe's own verdict in test_oracle_shapes.py, not against EXPECT.tsv.
+    """
+    return [d for d in _errors(result) if d.code[0] in "SFVC"]
+
+
 @pytest.mark.corpus
 @pytest.mark.parametrize("row", [r for r in ROWS if r["expect"] == "valid" and r["path"] not in ERRATA],
                          ids=lambda r: r["path"])
 def test_valid_file_gets_no_error(row):
     result = _check(row)
     assert not result.document.errors, result.document.errors[:3]
-    errors = _errors(result)
+    errors = _schema_errors(result)
     assert not errors, [(d.code, d.range.start.line + 1, d.message) for d in errors[:5]]
 
 

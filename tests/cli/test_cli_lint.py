@@ -13,7 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN = 'name: "ok"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n' \
         '  input_param { shape { dim: 1 dim: 3 } }\n}\n'
-BROKEN = 'layer {\n  name: "c"\n  type: "Convolution"\n  convolution_param { num_ouptut: 3 }\n}\n'
+V1_NET = ('input: "x"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n'
+          'layers {\n  name: "r"\n  type: RELU\n  bottom: "x"\n  top: "x"\n}\n')
+BROKEN = CLEAN + 'layer {\n  name: "r"\n  type: "ReLU"\n  bottom: "data"\n  top: "r"\n' \
+    '  relu_param { negative_slop: 0.1 }\n}\n'
 
 
 def run(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -45,10 +48,10 @@ def test_findings_exit_one_with_code_frame(tree):
     p = run("lint", str(tree / "nested"))
     out = p.stdout.decode()
     assert p.returncode == 1
-    assert "broken.prototxt:4:23: F101 error" in out
-    assert "convolution_param { num_ouptut: 3 }" in out
-    assert "^^^^^^^^^^" in out  # the caret line under num_ouptut
-    assert "Rename to 'num_output'" in out
+    assert "broken.prototxt:13:16: F101 error" in out
+    assert "relu_param { negative_slop: 0.1 }" in out
+    assert "^^^^^^^^^^^^^" in out  # the caret line under negative_slop
+    assert "Rename to 'negative_slope'" in out
     assert "Found 1 error in 1 file (1 checked)." in out
 
 
@@ -65,22 +68,22 @@ def test_json_contract(tree):
     (item,) = json.loads(p.stdout)
     assert {"path", "line", "column", "end_line", "end_column", "code", "name", "severity", "message",
             "fixes"} <= set(item)
-    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (4, 23, 4, 33)
+    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (13, 16, 13, 29)
     assert item["code"] == "F101" and item["name"] == "unknown-field" and item["severity"] == "error"
     fix = item["fixes"][0]
-    assert fix["safe"] is False and fix["edits"][0]["new_text"] == "num_output"
+    assert fix["safe"] is False and fix["edits"][0]["new_text"] == "negative_slope"
 
 
 def test_github_format(tree):
     p = run("lint", "--output-format", "github", str(tree / "nested"))
     line = p.stdout.decode().strip()
     assert line.startswith("::error file=")
-    assert ",line=4,col=23,endLine=4,endColumn=33,title=F101 unknown-field::" in line
+    assert ",line=13,col=16,endLine=13,endColumn=29,title=F101 unknown-field::" in line
 
 
 def test_fail_on_and_exit_zero(tmp_path):
     f = tmp_path / "v1.prototxt"
-    f.write_text('layers {\n  name: "r"\n  type: RELU\n  bottom: "x"\n  top: "x"\n}\n')
+    f.write_text(V1_NET)
     assert run("lint", str(f)).returncode == 0  # only an info (V202)
     assert run("lint", "--fail-on", "info", str(f)).returncode == 1
     assert run("lint", "--fail-on", "info", "--exit-zero", str(f)).returncode == 0
@@ -131,14 +134,14 @@ def test_binary_nonutf8_and_empty_files_get_diagnostics(tmp_path):
 
 def test_stdin(tree):
     p = run("lint", "-", "--stdin-filename", "from_editor.prototxt", stdin=BROKEN.encode())
-    assert p.returncode == 1 and "from_editor.prototxt:4:23" in p.stdout.decode()
+    assert p.returncode == 1 and "from_editor.prototxt:13:16" in p.stdout.decode()
 
 
 def test_pyproject_configuration_is_used(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.prototxt-ls]\nignore = ["F101"]\n[tool.prototxt-ls.severity]\nV202 = "error"\n')
     (tmp_path / "a.prototxt").write_text(BROKEN)
-    (tmp_path / "v1.prototxt").write_text('layers {\n  name: "r"\n  type: RELU\n}\n')
+    (tmp_path / "v1.prototxt").write_text(V1_NET)
     p = run("lint", "--output-format", "json", ".", cwd=tmp_path)
     items = json.loads(p.stdout)
     assert [(Path(i["path"]).name, i["code"], i["severity"]) for i in items] == [("v1.prototxt", "V202", "error")]
