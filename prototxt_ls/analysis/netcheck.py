@@ -113,7 +113,13 @@ def _check_type(layer: LayerView, schema: Schema, sink: Sink) -> None:
                      f"layer '{layer.name}' has no type")
         return
     fork = schema is not bundled_schema()
-    if lookup(layer.type) is not None or (fork and layer.style == "V2" and _schema_knows(written, schema)):
+    spec = lookup(layer.type)
+    if spec is not None and spec.fork and not fork:
+        sink.add("G307", where_range(tf or layer.anchor()),
+                 f"Unknown layer type: {written} — BVLC Caffe has no such layer; it comes from {spec.fork}. "
+                 "Check against that fork's caffe.proto (--proto or a `# proto-file:` header)")
+        return
+    if spec is not None or (fork and layer.style == "V2" and _schema_knows(written, schema)):
         return
     known = all_types()
     close = difflib.get_close_matches(written, known, n=1, cutoff=0.6)

@@ -15,7 +15,7 @@ _BY_V0: dict[str, str] = {}
 _LOADED = False
 
 #: Modules of this package that register layer types, BVLC's and the shipped forks'.
-FAMILIES = ("data", "vision", "neuron", "common", "loss", "recurrent", "legacy", "ssd")
+FAMILIES = ("data", "vision", "neuron", "common", "loss", "recurrent", "legacy", "ssd", "deploy_forks")
 
 
 def register(spec: LayerSpec, replace: bool = False) -> LayerSpec:

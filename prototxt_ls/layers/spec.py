@@ -70,4 +70,7 @@ class LayerSpec:
     v0_names: tuple[str, ...] = ()
     #: Caffe's EqualNumBottomTopBlobs: as many tops as bottoms (Convolution, ...).
     same_count: bool = False
+    #: None for BVLC Caffe's own types; else the fork that adds this type.
+    #: BVLC Caffe refuses such a type, so under the bundled schema it is G307.
+    fork: str | None = None
     doc: str = ""

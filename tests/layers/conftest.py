@@ -7,8 +7,6 @@ Several test modules share this file: add helpers, do not remove any.
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from prototxt_ls.layers import registry
@@ -19,26 +17,9 @@ from prototxt_ls.schema.loader import bundled_schema
 from prototxt_ls.syntax.parser import parse
 from prototxt_ls.syntax.tree import Message, Scalar
 
-_FAMILIES = ("common", "vision", "neuron", "loss", "data", "recurrent", "legacy", "ssd")
-
-
 def layer_spec(type_name: str) -> LayerSpec:
-    """The registered spec of ``type_name``.
-
-    Loads every family module that exists, so a family still being written
-    does not stop the tests of the others.
-    """
-    try:
-        spec = registry.lookup(type_name)
-    except ImportError:
-        spec = None
-    if spec is None:
-        for family in _FAMILIES:
-            try:
-                importlib.import_module(f"prototxt_ls.layers.{family}")
-            except ImportError:
-                pass
-        spec = registry._REGISTRY.get(type_name)
+    """The registered spec of ``type_name``."""
+    spec = registry.lookup(type_name)
     assert spec is not None, f"layer type {type_name} is not registered"
     return spec
 
