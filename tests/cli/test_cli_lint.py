@@ -160,7 +160,8 @@ def test_rules_and_rule_commands():
 def test_module_and_examples_folder():
     p = run("lint", "--output-format", "json", "examples")
     codes = {i["code"] for i in json.loads(p.stdout)}
-    assert {"S001", "F101", "F102", "F103", "F104", "F105", "F106", "F107", "F109", "F110", "V201", "V202"} <= codes
+    assert {"S001", "F101", "F102", "F103", "F104", "F105", "F106", "F107", "F109", "F110", "V201", "V202",
+            "G301", "G304", "G307", "H401", "H402"} <= codes
     clean = run("lint", "examples/lenet_v2.prototxt", "examples/lenet_solver.prototxt")
     assert clean.returncode == 0, clean.stdout.decode()
 
