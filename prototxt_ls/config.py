@@ -19,6 +19,9 @@ Recognised keys (all optional)::
     [tool.prototxt-ls.inputs]         # sizes Caffe learns only at run time
     data = [1, 3, 224, 224]
 
+    [tool.prototxt-ls.weights]        # net (path or glob) -> .caffemodel to check it against
+    "models/deploy.prototxt" = "models/bvlc_alexnet.caffemodel"
+
 Unknown keys and bad values do not stop the linter: they become
 ``warnings`` that the CLI prints, and the default is used instead (the way
 jedi-language-server treats bad options).  Command-line options override
@@ -56,6 +59,8 @@ class Config:
     fail_on: Severity = Severity.ERROR
     #: Shapes for blobs Caffe only sizes at run time: {"data": (1, 3, 224, 224)}.
     inputs: dict[str, tuple] = field(default_factory=dict)
+    #: Net path or glob (relative to the root) -> .caffemodel path.
+    weights: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def enabled(self, code: str, path: Path | None = None) -> bool:
@@ -184,6 +189,11 @@ def apply_table(cfg: Config, table: dict, where: str) -> None:
             value = [value]
         if isinstance(value, list):
             setattr(cfg, attr, tuple(str(v) for v in value))
+    raw_weights = table.get("weights")
+    if isinstance(raw_weights, dict):
+        cfg.weights.update({str(k): str(v) for k, v in raw_weights.items() if isinstance(v, str)})
+    elif raw_weights is not None:
+        cfg.warnings.append(f"{where}: weights: expected a table like {{\"nets/deploy.prototxt\" = \"x.caffemodel\"}}")
     raw_inputs = table.get("inputs")
     if isinstance(raw_inputs, dict):
         for name, dims in raw_inputs.items():

@@ -50,7 +50,7 @@ class CheckResult:
 
 def check_source(source: Source, config: Config | None = None, proto: Path | None = None,
                  store: SchemaStore | None = None, inputs: dict | None = None,
-                 net_checks: bool = True) -> CheckResult:
+                 net_checks: bool = True, weights: Path | None = None) -> CheckResult:
     """Check one decoded document; never raises on bad input.
 
     ``net_checks=False`` stops after the schema checks (no layer graph, no
@@ -102,6 +102,7 @@ def check_source(source: Source, config: Config | None = None, proto: Path | Non
             check_styles(doc, style, sink)
             if style != "mixed" and net_checks:  # Caffe refuses a mixed net before building anything
                 net = analyse(doc, schema, sink, {**config.inputs, **(inputs or {})})
+                _check_model(doc, net, source.path, config, weights, sink)
     if not doc.root.fields and not doc.errors and not source.sink.items:
         sink.add("S004", _ORIGIN, "the file is empty: it defines nothing" if not source.text.strip()
                  else "the file holds only comments: it defines nothing")
@@ -109,17 +110,36 @@ def check_source(source: Source, config: Config | None = None, proto: Path | Non
     return _finish(result, sink, config, source, doc)
 
 
+def _check_model(doc: Document, net: NetAnalysis, path: Path | None, config: Config,
+                 explicit: Path | None, sink: Sink) -> None:
+    """Compare the net with its .caffemodel, when one is associated (W5xx)."""
+    from ..weights.association import find_weights, load_model
+    from ..weights.check import check_weights
+    from ..weights.reader import CaffemodelError
+
+    model_path, origin = find_weights(path, doc, config, explicit)
+    if model_path is None:
+        return
+    where = origin if isinstance(origin, Range) else _ORIGIN
+    try:
+        model = load_model(model_path)
+    except CaffemodelError as exc:
+        sink.add("W506", where, str(exc))
+        return
+    check_weights(doc, net, model, sink, f"the model {model_path.name}")
+
+
 def check_text(text: str, path: Path | None = None, config: Config | None = None,
                proto: Path | None = None, store: SchemaStore | None = None,
-               inputs: dict | None = None, net_checks: bool = True) -> CheckResult:
+               inputs: dict | None = None, net_checks: bool = True, weights: Path | None = None) -> CheckResult:
     """Convenience for callers holding text (the server, tests)."""
-    return check_source(Source(text, path), config, proto, store, inputs, net_checks)
+    return check_source(Source(text, path), config, proto, store, inputs, net_checks, weights)
 
 
 def check_bytes(data: bytes, path: Path | None = None, config: Config | None = None,
                 proto: Path | None = None, store: SchemaStore | None = None,
-                inputs: dict | None = None) -> CheckResult:
-    return check_source(decode(data, path), config, proto, store, inputs)
+                inputs: dict | None = None, weights: Path | None = None) -> CheckResult:
+    return check_source(decode(data, path), config, proto, store, inputs, weights=weights)
 
 
 def _finish(result: CheckResult, sink: Sink, config: Config, source: Source, doc: Document | None) -> CheckResult:

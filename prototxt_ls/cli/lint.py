@@ -66,6 +66,8 @@ def run_lint(args: argparse.Namespace) -> int:
     cfg = effective_config(args)
     for w in cfg.warnings:
         print(f"prototxt-ls: warning: {w}", file=sys.stderr)
+    if args.weights is not None and not args.weights.is_file():
+        raise UsageError(f"--weights {args.weights}: no such file")
     if args.proto is not None:
         try:
             load_schema(args.proto)
@@ -98,7 +100,7 @@ def run_lint(args: argparse.Namespace) -> int:
                 print(f"prototxt-ls: error: {f}: cannot read: {exc.strerror or exc}", file=sys.stderr)
                 unreadable = True
     for name, path, data in inputs:
-        res = check_bytes(data, path, cfg, args.proto, store, blob_shapes)
+        res = check_bytes(data, path, cfg, args.proto, store, blob_shapes, args.weights)
         text = res.document.text if res.document is not None else ""
         if args.verbose:
             print(f"{name}: {describe(res)}", file=sys.stderr)

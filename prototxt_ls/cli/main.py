@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--exit-zero", action="store_true",
                       help="exit 0 even when diagnostics were found (2 still means unusable input)")
     lint.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
+    lint.add_argument("--weights", type=Path, metavar="MODEL",
+                      help=".caffemodel to check the net(s) against (shapes, blob counts, names)")
     lint.add_argument("--input", action="append", metavar="NAME=N,C,H,W",
                       help="shape of a blob Caffe sizes at run time, e.g. data=1,3,224,224 (repeatable)")
     lint.add_argument("--stdin-filename", help="path to report for '-' (also picks config and schema)")
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shape of a blob Caffe sizes at run time (repeatable; '?' for unknown)")
     shapes.add_argument("--proto", type=Path, help="caffe.proto to use (a fork's, for example)")
     shapes.add_argument("--json", action="store_true", help="machine-readable output")
+
+    weights = sub.add_parser("weights", help="list a .caffemodel's layers, blobs and shapes",
+                             description="Read a .caffemodel without loading its weights and list what it holds.")
+    weights.add_argument("model", metavar="MODEL", type=Path)
+    weights.add_argument("--json", action="store_true", help='machine-readable: {"layers": [{"name", "type", '
+                         '"blobs": [[dims], ...]}]}')
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--json", action="store_true", help="machine-readable list")
@@ -77,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             from .shapes import run_shapes
 
             return run_shapes(args)
+        if args.command == "weights":
+            from .weights import run_weights
+
+            return run_weights(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":

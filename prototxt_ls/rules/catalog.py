@@ -297,6 +297,55 @@ INVALID_PARAM = register(Rule(
     _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 3 group: 2 }\n}\n',
     _INPUT + _CONV + '  convolution_param { num_output: 4 kernel_size: 3 group: 1 }\n}\n', "shapes"))
 
+# ------------------------------------------------------------------ W: weights
+_MODEL = "# (checked against a .caffemodel: lint NET --weights MODEL)\n"
+SHAPE_VS_MODEL = register(Rule(
+    "W501", "weights-shape-mismatch", E,
+    "Reports a layer whose weight blob has another shape in the .caffemodel than the net expects "
+    "(both shapes printed the way Caffe prints them), with Caffe's own fix: rename the layer.",
+    "Caffe aborts after loading everything: \"Cannot copy param 0 weights from layer 'fc8'; shape "
+    "mismatch\" — the classic fine-tuning failure when num_output changes. A renamed layer is not "
+    "copied and starts from its filler.",
+    _MODEL + 'layer {\n  name: "fc8"   # 20 classes now; the model has 1000\n  type: "InnerProduct"\n'
+    '  inner_product_param { num_output: 20 }\n}\n',
+    _MODEL + 'layer {\n  name: "fc8_new"\n  type: "InnerProduct"\n  inner_product_param { num_output: 20 }\n}\n',
+    "weights"))
+BLOB_COUNT_VS_MODEL = register(Rule(
+    "W502", "weights-blob-count", E,
+    "Reports a layer with a different number of weight blobs in the net and in the .caffemodel "
+    "(e.g. bias_term changed).",
+    "Caffe aborts: \"Incompatible number of blobs for layer X\".",
+    _MODEL + 'layer {\n  name: "conv1"\n  type: "Convolution"\n  convolution_param { num_output: 96 '
+    'kernel_size: 11 bias_term: false }\n}\n',
+    _MODEL + 'layer {\n  name: "conv1"\n  type: "Convolution"\n  convolution_param { num_output: 96 '
+    'kernel_size: 11 }\n}\n', "weights"))
+TYPE_VS_MODEL = register(Rule(
+    "W503", "weights-type-differs", W,
+    "Reports a layer whose type in the .caffemodel differs from the net's.",
+    "Caffe copies by name without checking types; weights trained for another kind of layer are "
+    "almost never what was meant.",
+    _MODEL + 'layer {\n  name: "fc6"   # a Convolution in the model\n  type: "InnerProduct"\n}\n',
+    _MODEL + 'layer {\n  name: "fc6-conv"\n  type: "InnerProduct"\n}\n', "weights"))
+MISSING_IN_MODEL = register(Rule(
+    "W504", "layer-not-in-weights", W,
+    "Reports a layer with weights that the .caffemodel has no layer for.",
+    "Caffe silently starts such a layer from its filler: fine for a new head, a surprise for a "
+    "renamed backbone layer.",
+    _MODEL + 'layer {\n  name: "conv1_renamed"\n  type: "Convolution"\n}\n',
+    _MODEL + 'layer {\n  name: "conv1"\n  type: "Convolution"\n}\n', "weights"))
+UNUSED_IN_MODEL = register(Rule(
+    "W505", "unused-model-layers", I,
+    "Reports, once per file, the .caffemodel's layers with weights that the net does not use.",
+    "Harmless for Caffe, but a long list usually means the net and the model do not belong together.",
+    _MODEL + '# (a model with layers fc8 and fc8_extra; the net has only fc8)\n',
+    _MODEL + '# (a model whose layers the net all uses)\n', "weights"))
+MODEL_UNREADABLE = register(Rule(
+    "W506", "weights-unreadable", E,
+    "Reports a .caffemodel that cannot be read: missing, truncated, corrupt, or not a caffemodel.",
+    "Caffe would abort while reading it; the byte offset says where the file breaks.",
+    "# prototxt-ls: weights=truncated.caffemodel\nname: \"net\"\n",
+    "name: \"net\"\n", "weights"))
+
 # ------------------------------------------------------------------ C: configuration
 UNKNOWN_DIRECTIVE_CODE = register(Rule(
     "C901", "unknown-rule-in-directive", W,
@@ -328,4 +377,4 @@ BAD_INPUT_DIRECTIVE = register(Rule(
     '# prototxt-ls: input data=1,3,224,224\nname: "net"\n', "config"))
 
 #: Rules whose bad example cannot be expressed as plain text in this table.
-NO_TEXT_EXAMPLE = frozenset({"S002", "S003", "F108", "F111"})
+NO_TEXT_EXAMPLE = frozenset({"S002", "S003", "F108", "F111", "W501", "W502", "W503", "W504", "W505"})
