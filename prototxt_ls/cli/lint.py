@@ -62,6 +62,25 @@ def describe(res) -> str:
     return f"{kind} ({root}), checked against {schema}"
 
 
+def _fix_file(path: Path, data: bytes, cfg: Config, args: argparse.Namespace, store, blob_shapes) -> int:
+    """Apply fixes to one file in place (only when it decodes as UTF-8 text)."""
+    from ..analysis.check import check_text
+    from ..fixes import fix_text
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return 0
+
+    def check(t: str):
+        return check_text(t, path, cfg, args.proto, store, blob_shapes, weights=args.weights).diagnostics
+
+    new, count = fix_text(text, check, unsafe=args.unsafe_fixes)
+    if count and new != text:
+        path.write_bytes(new.encode("utf-8"))
+    return count
+
+
 def run_lint(args: argparse.Namespace) -> int:
     cfg = effective_config(args)
     for w in cfg.warnings:
@@ -99,7 +118,11 @@ def run_lint(args: argparse.Namespace) -> int:
             except OSError as exc:
                 print(f"prototxt-ls: error: {f}: cannot read: {exc.strerror or exc}", file=sys.stderr)
                 unreadable = True
+    fixed_total = 0
     for name, path, data in inputs:
+        if args.fix and path is not None:
+            fixed_total += _fix_file(path, data, cfg, args, store, blob_shapes)
+            data = path.read_bytes()
         res = check_bytes(data, path, cfg, args.proto, store, blob_shapes, args.weights)
         text = res.document.text if res.document is not None else ""
         if args.verbose:
@@ -125,6 +148,8 @@ def run_lint(args: argparse.Namespace) -> int:
         if inputs or not unreadable:
             render_text(console, results, len(inputs), quiet=args.quiet)
 
+    if args.fix:
+        print(f"Fixed {fixed_total} issue{'s' if fixed_total != 1 else ''}.", file=sys.stderr)
     if unreadable:
         return 2
     if args.exit_zero:

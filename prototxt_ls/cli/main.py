@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--exit-zero", action="store_true",
                       help="exit 0 even when diagnostics were found (2 still means unusable input)")
     lint.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
+    lint.add_argument("--fix", action="store_true", help="apply the safe fixes to the files")
+    lint.add_argument("--unsafe-fixes", action="store_true",
+                      help="with --fix, also apply fixes that may change meaning (did-you-mean renames)")
     lint.add_argument("--weights", type=Path, metavar="MODEL",
                       help=".caffemodel to check the net(s) against (shapes, blob counts, names)")
     lint.add_argument("--input", action="append", metavar="NAME=N,C,H,W",
