@@ -87,15 +87,23 @@ def _blob(buf, start: int, stop: int) -> BlobInfo:
         elif 1 <= number <= 4 and wire == VARINT:
             legacy[number - 1] = signed64(value) if value >= 1 << 63 else value
         elif number == 5 and wire == LEN:
+            if (end - value) % 4:
+                raise WireError(f"packed float data of {end - value} bytes is not a whole number of floats",
+                                value)
             stored = (stored or 0) + (end - value) // 4
         elif number == 5 and wire == FIXED32:
             stored = (stored or 0) + 1
         elif number == 8 and wire == LEN:
+            if (end - value) % 8:
+                raise WireError(f"packed double data of {end - value} bytes is not a whole number of doubles",
+                                value)
             stored = (stored or 0) + (end - value) // 8
-    if has_shape:
-        return BlobInfo(tuple(dims), False, stored)
+    # Caffe's Blob::FromProto and ShapeEquals: any of num/channels/height/width
+    # makes the blob a legacy 4-D one (unset ones are 0), whatever `shape` says.
     if any(v is not None for v in legacy):
         return BlobInfo(tuple(v if v is not None else 0 for v in legacy), True, stored)
+    if has_shape:
+        return BlobInfo(tuple(dims), False, stored)
     return BlobInfo((), False, stored)
 
 
