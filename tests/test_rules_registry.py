@@ -26,7 +26,8 @@ def test_codes_and_names_are_well_formed_and_unique():
         assert re.fullmatch(r"[A-Z]\d{3}", r.code), r.code
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r.name), r.name
         assert r.code[0] == {"syntax": "S", "fields": "F", "versions": "V", "config": "C", "graph": "G",
-                              "shapes": "H", "weights": "W"}[r.family]
+                              "shapes": "H", "weights": "W",
+                              "pitfalls": "P", "solver": "R", "data": "D"}[r.family]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
@@ -46,7 +47,7 @@ def test_bad_example_triggers_and_good_example_does_not(rule):
     assert rule.code not in good, f"{rule.code} good example gives {good}"
     # Field, syntax and format examples are snippets (a layer without its
     # inputs); graph and shape examples are whole nets and must be clean.
-    judged = [c for c in good if rule.code[0] in "GHW" or c[0] in "SFVC"]
+    judged = [c for c in good if rule.code[0] in "GHWPRD" or c[0] in "SFVC"]
     assert not [c for c in judged if lookup(c).severity == 1], f"good example of {rule.code} has errors: {good}"
 
 

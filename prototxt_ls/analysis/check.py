@@ -103,6 +103,13 @@ def check_source(source: Source, config: Config | None = None, proto: Path | Non
             if style != "mixed" and net_checks:  # Caffe refuses a mixed net before building anything
                 net = analyse(doc, schema, sink, {**config.inputs, **(inputs or {})})
                 _check_model(doc, net, source.path, config, weights, sink)
+                from ..rules.net_rules import run_net_rules
+
+                run_net_rules(doc, net, schema, sink, source.path, config)
+        elif root.name == "SolverParameter" and net_checks:
+            from ..rules.solver_rules import run_solver_rules
+
+            run_solver_rules(doc, schema, sink, source.path, config)
     if not doc.root.fields and not doc.errors and not source.sink.items:
         sink.add("S004", _ORIGIN, "the file is empty: it defines nothing" if not source.text.strip()
                  else "the file holds only comments: it defines nothing")

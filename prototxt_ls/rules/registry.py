@@ -94,5 +94,12 @@ def all_rules() -> list[Rule]:
     return sorted(RULES.values(), key=lambda r: r.code)
 
 
+#: Modules whose import registers rules (one per family of checks).
+CATALOGS = ("catalog", "catalog_pitfalls", "catalog_solver", "catalog_data")
+
+
 def _ensure_loaded() -> None:
-    from . import catalog  # noqa: F401  (registers the rules on import)
+    import importlib
+
+    for name in CATALOGS:
+        importlib.import_module(f"{__package__}.{name}")
