@@ -1,4 +1,5 @@
-"""``prototxt-ls`` command line: ``lint``, ``rules``, ``rule``.
+"""``prototxt-ls`` command line: ``lint``, ``format``, ``upgrade``, ``shapes``, ``weights``,
+``rules``, ``rule``.
 
 Exit codes: 0 clean (nothing at or above ``--fail-on``), 1 findings at or
 above it, 2 usage errors or unreadable inputs.  Each subcommand is a small
@@ -68,6 +69,29 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--json", action="store_true", help='machine-readable: {"layers": [{"name", "type", '
                          '"blobs": [[dims], ...]}]}')
 
+    fmt = sub.add_parser("format", help="rewrite files in the canonical layout",
+                         description="Rewrite prototxt files in the canonical layout (2-space indent, one field "
+                         "per line, comments kept). Exit codes: 0 done; 1 a file could not be formatted, or "
+                         "would change under --check; 2 usage error.")
+    fmt.add_argument("paths", nargs="+", metavar="PATH",
+                     help="files or folders; '-' reads standard input and writes standard output")
+    fmt.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
+    fmt.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of the changes")
+    fmt.add_argument("--config", type=Path, help="pyproject.toml to read [tool.prototxt-ls] from")
+    fmt.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
+    upgrade = sub.add_parser("upgrade", help="rewrite an old (V0/V1) net as a V2 net, keeping comments",
+                             description="Upgrade a Caffe net as Caffe's upgrade_net_proto_text does (V0 and V1 "
+                             "layers, old transformation fields, input fields, BatchNorm params), keeping every "
+                             "comment. Prints the result unless --in-place; what cannot be carried over goes to "
+                             "stderr. Exit codes: 0 done; 1 would change under --check; 2 unreadable file, "
+                             "syntax errors or bad options.")
+    upgrade.add_argument("file", metavar="FILE", help="the net to upgrade; '-' reads standard input")
+    upgrade.add_argument("-i", "--in-place", action="store_true", help="write the upgraded net back to FILE")
+    upgrade.add_argument("--diff", action="store_true", help="print a unified diff instead of the upgraded net")
+    upgrade.add_argument("--check", action="store_true",
+                         help="print no net; exit 1 if FILE would change (with --diff: show how)")
+
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--json", action="store_true", help="machine-readable list")
 
@@ -92,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
             from .weights import run_weights
 
             return run_weights(args)
+        if args.command == "format":
+            from .format_cmd import run_format
+
+            return run_format(args)
+        if args.command == "upgrade":
+            from .upgrade_cmd import run_upgrade
+
+            return run_upgrade(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":

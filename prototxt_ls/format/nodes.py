@@ -26,11 +26,13 @@ class FNode:
     children: list["FNode"] | None = None
     #: A ``[a, b]`` list: each item is scalar text or a block's children.
     items: list["str | list[FNode]"] | None = None
-    #: Own-line comments directly above the field, in order (text starts with '#').
+    #: Own-line comments directly above the field, in order (text starts with '#');
+    #: an empty string stands for a blank line between them (kept by the printer).
     leading: list[str] = field(default_factory=list)
     #: A comment after the field on its last line.
     trailing: str | None = None
-    #: Comments inside a block after its last field (before the closing bracket).
+    #: Comments inside a block after its last field (before the closing bracket);
+    #: empty strings are blank lines, as in ``leading``.
     inner: list[str] = field(default_factory=list)
     #: A blank line separated this field from the previous one in the source.
     blank_before: bool = False

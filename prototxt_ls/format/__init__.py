@@ -1,0 +1,1 @@
+"""Formatting and upgrading text: a comment-keeping layout tree, its printer, Caffe's upgrades."""
