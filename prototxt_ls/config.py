@@ -41,7 +41,7 @@ from .rules.registry import expand
 
 DEFAULT_INCLUDE = ("*.prototxt", "*.pt", "*.prototxt.txt")
 _KNOWN_KEYS = {"proto", "select", "ignore", "extend-select", "include", "exclude", "fail-on", "severity",
-               "per-file-ignores", "weights", "inputs"}
+               "per-file-ignores", "weights", "inputs", "options"}
 
 
 @dataclass
@@ -59,6 +59,8 @@ class Config:
     fail_on: Severity = Severity.ERROR
     #: Shapes for blobs Caffe only sizes at run time: {"data": (1, 3, 224, 224)}.
     inputs: dict[str, tuple] = field(default_factory=dict)
+    #: Rule thresholds and switches from [tool.prototxt-ls.options] (each rule documents its keys).
+    options: dict[str, object] = field(default_factory=dict)
     #: Net path or glob (relative to the root) -> .caffemodel path.
     weights: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -189,6 +191,11 @@ def apply_table(cfg: Config, table: dict, where: str) -> None:
             value = [value]
         if isinstance(value, list):
             setattr(cfg, attr, tuple(str(v) for v in value))
+    raw_options = table.get("options")
+    if isinstance(raw_options, dict):
+        cfg.options.update(raw_options)
+    elif raw_options is not None:
+        cfg.warnings.append(f"{where}: options: expected a table of rule settings")
     raw_weights = table.get("weights")
     if isinstance(raw_weights, dict):
         cfg.weights.update({str(k): str(v) for k, v in raw_weights.items() if isinstance(v, str)})

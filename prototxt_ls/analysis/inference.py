@@ -222,16 +222,29 @@ def _count_text(lo: int, hi: int | None) -> str:
     return f"{lo} to {hi}"
 
 
+def judged_phase(phase: str, named: set[str], result: PhaseResult) -> bool:
+    """Is the file meant to be built for ``phase``?
+
+    Yes when no rule names any phase (a deploy net), when a rule names this
+    one, or when the phase has its own data/input layer.  A train-only file
+    (its data layer `include { phase: TRAIN }`, no rule naming TEST) is not:
+    building it for TEST would report a missing data blob nobody will see.
+    """
+    if not named or phase in named:
+        return True
+    return any(lr.spec is not None and lr.spec.is_data or lr.layer.style == "header" for lr in result.layers)
+
+
 def run_phases(net: NetView, schema: Schema, inputs: dict[str, Shape] | None = None,
                phases: tuple[str, ...] = PHASES) -> tuple[dict[str, PhaseResult], list[tuple[_Finding, tuple[str, ...]]]]:
-    """Every phase's result, and the findings merged across phases."""
+    """Every phase's result, and the findings merged across the judged phases."""
     results: dict[str, PhaseResult] = {}
     merged: dict[tuple, tuple[_Finding, list[str]]] = {}
     named = named_phases(net.layers)
     for phase in phases:
         run = _PhaseRun(net, schema, NetStateView(phase, net.level, tuple(net.stages)), inputs or {})
         results[phase] = run.run()
-        if named and phase not in named:
+        if not judged_phase(phase, named, results[phase]):
             continue  # the file never builds this phase: its shapes are computed, not judged
         for f in run.findings:
             key = (f.code, f.rng.start.offset, f.rng.end.offset, f.message)

@@ -18,7 +18,7 @@ from ..model.net import LayerView, NetView, build_net
 from ..model.phase import PHASES, named_phases
 from ..schema.model import Schema
 from ..syntax.tree import Document
-from .inference import PhaseResult, report_findings, run_phases, where_range
+from .inference import PhaseResult, judged_phase, report_findings, run_phases, where_range
 from .report import Sink, replace_fix
 
 _INPUT_DIRECTIVE = re.compile(r"prototxt-ls\s*:\s*input\s+(.+)")
@@ -145,6 +145,7 @@ def analyse(doc: Document, schema: Schema, sink: Sink, inputs: dict[str, Shape] 
         given.update(inputs)
     check_layers(net, schema, sink)
     results, findings = run_phases(net, schema, given, phases)
-    named = named_phases(net.layers) & set(phases)
-    report_findings(findings, phases, sink, len(named) or len(phases))
+    named = named_phases(net.layers)
+    judged = [p for p in phases if judged_phase(p, named, results[p])]
+    report_findings(findings, phases, sink, len(judged) or len(phases))
     return NetAnalysis(net, results)

@@ -42,12 +42,7 @@ def _rule_matches(rule: Params, state: NetStateView) -> bool:
 
 
 def named_phases(layers: list[LayerView]) -> set[str]:
-    """Phases the file's include/exclude rules mention.
-
-    A train-only file (every data layer `include { phase: TRAIN }`, no rule
-    naming TEST) is meant to be built for TRAIN only; building it for TEST
-    would report a missing data blob nobody will ever see.
-    """
+    """Phases the file's include/exclude rules mention (see inference.judged_phase)."""
     out: set[str] = set()
     for layer in layers:
         holder = layer.outer
