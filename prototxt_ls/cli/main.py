@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--check", action="store_true",
                          help="print no net; exit 1 if FILE would change (with --diff: show how)")
 
+    serve = sub.add_parser("serve", help="run the language server (stdio)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default; accepted for clients)")
+
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--json", action="store_true", help="machine-readable list")
 
@@ -124,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
             from .upgrade_cmd import run_upgrade
 
             return run_upgrade(args)
+        if args.command == "serve":
+            from ..lsp.server import serve as run_server
+
+            return run_server(args.tcp)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":
