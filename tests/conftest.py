@@ -1,34 +1,14 @@
-"""Shared fixtures: where the real-world corpus lives, and helpers to lint text."""
+"""Shared fixtures (helpers live in corpus_paths.py, importable from any test folder)."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
-
-
-def corpus_rows() -> list[dict[str, str]]:
-    """Rows of EXPECT.tsv, or [] when the corpus is not next to the project."""
-    index = CORPUS / "EXPECT.tsv"
-    if not index.is_file():
-        return []
-    with index.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
+from corpus_paths import CORPUS, ROOT, corpus_rows, lint_codes  # noqa: F401  (re-exported for old imports)
 
 
 @pytest.fixture
-def corpus() -> Path:
+def corpus():
     if not (CORPUS / "EXPECT.tsv").is_file():
         pytest.skip("../shared/corpus is not available")
     return CORPUS
-
-
-def lint_codes(text: str, **kwargs) -> list[str]:
-    """Codes of the diagnostics ``check_text`` reports for ``text``."""
-    from prototxt_ls.analysis.check import check_text
-
-    return [d.code for d in check_text(text, **kwargs).diagnostics]

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from conftest import CORPUS, corpus_rows
+from corpus_paths import CORPUS, corpus_rows
 from prototxt_ls.analysis.check import check_bytes
 from prototxt_ls.analysis.schemas import SchemaStore
 from prototxt_ls.diagnostics import Severity

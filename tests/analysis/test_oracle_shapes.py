@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from corpus_paths import CORPUS
 from prototxt_ls.analysis.check import check_bytes
 from prototxt_ls.analysis.schemas import SchemaStore
 from prototxt_ls.diagnostics import Severity

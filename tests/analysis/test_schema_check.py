@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CORPUS
+from corpus_paths import CORPUS
 from prototxt_ls.analysis.check import check_text
 
 

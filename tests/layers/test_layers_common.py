@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import layer_spec, macs_of, make_ctx, shape_error, shapes_of, weights_of
+from layer_helpers import layer_spec, macs_of, make_ctx, shape_error, shapes_of, weights_of
 
 from prototxt_ls.layers.shapes import ShapeError, to_json
 

@@ -4,7 +4,7 @@ DataLayerSetUp/LayerSetUp, and every check that makes Caffe abort."""
 from __future__ import annotations
 
 import pytest
-from conftest import layer_spec, shape_error, shapes_of
+from layer_helpers import layer_spec, shape_error, shapes_of
 
 import prototxt_ls.layers.data  # noqa: F401  (registers the family)
 

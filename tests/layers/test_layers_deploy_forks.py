@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_ctx
+from layer_helpers import make_ctx
 from prototxt_ls.analysis.check import check_text
 from prototxt_ls.layers.registry import lookup
 from prototxt_ls.layers.shapes import ShapeError

@@ -4,7 +4,7 @@ every CHECK of LossLayer and the concrete types, in Caffe's order."""
 from __future__ import annotations
 
 import pytest
-from conftest import layer_spec, shape_error, shapes_of
+from layer_helpers import layer_spec, shape_error, shapes_of
 
 import prototxt_ls.layers.loss  # noqa: F401  (registers the family)
 

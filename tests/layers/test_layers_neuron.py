@@ -4,7 +4,7 @@ Caffe refuses it, PReLU's slope blob, and the parameter checks of Exp/Log."""
 from __future__ import annotations
 
 import pytest
-from conftest import layer_spec, macs_of, shape_error, shapes_of, weights_of
+from layer_helpers import layer_spec, macs_of, shape_error, shapes_of, weights_of
 
 import prototxt_ls.layers.neuron  # noqa: F401  (registers the family)
 

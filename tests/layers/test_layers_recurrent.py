@@ -4,7 +4,7 @@ net owns them (FillUnrolledNet), MACs, and the checks of RecurrentLayer."""
 from __future__ import annotations
 
 import pytest
-from conftest import layer_spec, macs_of, shape_error, shapes_of, weights_of
+from layer_helpers import layer_spec, macs_of, shape_error, shapes_of, weights_of
 
 import prototxt_ls.layers.recurrent  # noqa: F401  (registers the family)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import layer_spec, make_ctx
+from layer_helpers import layer_spec, make_ctx
 
 import prototxt_ls.layers.ssd  # noqa: F401  (registers the family)
 from prototxt_ls.layers.shapes import ShapeError

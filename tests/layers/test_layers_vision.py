@@ -7,7 +7,7 @@ up by default, then drops a last window that would start in the padding.
 from __future__ import annotations
 
 import pytest
-from conftest import layer_spec, macs_of, shape_error, shapes_of, weights_of
+from layer_helpers import layer_spec, macs_of, shape_error, shapes_of, weights_of
 
 # ---------------------------------------------------------------- Convolution
 

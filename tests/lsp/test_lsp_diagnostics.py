@@ -8,7 +8,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
-from conftest import open_doc, wait_diagnostics
+from lsp_helpers import open_doc, wait_diagnostics
 
 NET = ('layer {\n  name: "data"\n  type: "Input"\n  top: "data"\n'
        '  input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } }\n}\n'

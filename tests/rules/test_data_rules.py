@@ -8,7 +8,6 @@ give an error on a net protoc and Caffe accept.
 
 from __future__ import annotations
 
-import csv
 import re
 import struct
 import zlib
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from prototxt_ls.analysis.check import check_bytes, check_text
-from prototxt_ls.analysis.schemas import SchemaStore
+from prototxt_ls.analysis.check import check_text
 from prototxt_ls.config import Config
 from prototxt_ls.diagnostics import Severity
 from prototxt_ls.rules import catalog_data
@@ -414,27 +412,3 @@ def test_example_file_shows_every_text_visible_data_rule():
     path = Path(__file__).resolve().parents[2] / "examples" / "pitfalls.prototxt"
     codes = {d.code for d in check_text(path.read_text(encoding="utf-8")).diagnostics}
     assert {"D802", "D803", "D805", "D806", "D807"} <= codes
-
-
-# ---------------------------------------------------------------------- the corpus
-def _rows():
-    index = CORPUS / "EXPECT.tsv"
-    if not index.is_file():
-        return []
-    with index.open(encoding="utf-8") as fh:
-        return [r for r in csv.DictReader(fh, delimiter="\t") if r["kind"] == "net" and r["expect"] == "valid"]
-
-
-_STORE = SchemaStore()
-
-
-@pytest.mark.corpus
-@pytest.mark.skipif(not (CORPUS / "EXPECT.tsv").is_file(), reason="../shared/corpus is not available")
-@pytest.mark.parametrize("row", _rows(), ids=lambda r: r["path"])
-def test_no_data_error_on_valid_corpus_nets(row):
-    path = CORPUS / row["path"]
-    proto = None if row["schema"] == "bundled" else CORPUS / row["schema"]
-    result = check_bytes(path.read_bytes(), path, proto=proto, store=_STORE)
-    errors = [(d.code, d.range.start.line + 1, d.message) for d in result.diagnostics
-              if d.code.startswith("D") and d.severity == Severity.ERROR]
-    assert not errors

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from prototxt_ls.analysis.check import check_text
 from prototxt_ls.config import load_config
