@@ -133,6 +133,10 @@ def run_lint(args: argparse.Namespace) -> int:
         from .render_machine import render_json
 
         print(render_json([(n, d) for n, _t, d in results]))
+    elif args.output_format == "sarif":
+        from .render_machine import render_sarif
+
+        print(render_sarif([(n, d) for n, _t, d in results]))
     elif args.output_format == "github":
         from .render_machine import render_github
 

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="only these rules (codes, names or prefixes, comma-separated)")
     lint.add_argument("--ignore", action="append", default=None, metavar="CODES",
                       help="skip these rules (codes, names or prefixes, comma-separated)")
-    lint.add_argument("--output-format", choices=("text", "json", "github"), default="text")
+    lint.add_argument("--output-format", choices=("text", "json", "github", "sarif"), default="text")
     lint.add_argument("--fail-on", choices=("error", "warning", "info", "hint"), default=None,
                       help="lowest severity that makes the exit code 1 (default: error)")
     lint.add_argument("--exit-zero", action="store_true",

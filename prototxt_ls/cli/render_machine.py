@@ -63,3 +63,55 @@ def render_github(results: list[tuple[Path | str, list[Diagnostic]]]) -> str:
                 f"col={s['column']},endLine={s['end_line']},endColumn={s['end_column']},"
                 f"title={_gh_escape(d.code + ' ' + d.name, True)}::{_gh_escape(d.message)}")
     return "\n".join(lines)
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def render_sarif(results: list[tuple[Path | str, list[Diagnostic]]]) -> str:
+    """SARIF 2.1.0 for code-scanning tools: one run, every rule's metadata, one result per diagnostic.
+
+    Regions are 1-based; columns count Unicode code points (SARIF's default
+    ``columnKind`` is utf16CodeUnits, so the run declares ``unicodeCodePoints``).
+    """
+    from .. import __version__
+    from ..rules.registry import all_rules
+
+    rules = all_rules()
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver = {
+        "name": "prototxt-ls", "version": __version__, "informationUri": "https://pypi.org/project/prototxt-ls/",
+        "rules": [{
+            "id": r.code, "name": r.name,
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": r.why},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity.label]},
+            "help": {"text": r.why, "markdown": r.doc_markdown()},
+            "properties": {"family": r.family},
+        } for r in rules],
+    }
+    out = []
+    for path, diags in results:
+        uri = Path(path).as_posix() if not isinstance(path, str) else path.replace("\\", "/")
+        for d in diags:
+            s = _span(d.range)
+            result = {
+                "ruleId": d.code, "ruleIndex": index.get(d.code, -1), "level": _SARIF_LEVEL[d.severity.label],
+                "message": {"text": d.message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri},
+                    "region": {"startLine": s["line"], "startColumn": s["column"],
+                               "endLine": s["end_line"], "endColumn": s["end_column"]}}}],
+            }
+            if d.fixes:
+                result["fixes"] = [{"description": {"text": f.title}, "artifactChanges": [{
+                    "artifactLocation": {"uri": uri},
+                    "replacements": [{"deletedRegion": {k: v for k, v in (
+                        ("startLine", _span(e.range)["line"]), ("startColumn", _span(e.range)["column"]),
+                        ("endLine", _span(e.range)["end_line"]), ("endColumn", _span(e.range)["end_column"]))},
+                        "insertedContent": {"text": e.new_text}} for e in f.edits]}]} for f in d.fixes]
+            out.append(result)
+    doc = {"version": "2.1.0", "$schema": SARIF_SCHEMA,
+           "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": out}]}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
