@@ -32,6 +32,8 @@ class PrototxtServer(LanguageServer):
 
     def analysis(self, uri: str) -> Analysis | None:
         """The analysis of the document's current text (computed if needed)."""
+        if uri not in self.workspace.text_documents:
+            return None  # never opened: pygls would read it from disk
         try:
             doc = self.workspace.get_text_document(uri)
         except Exception:  # unknown document

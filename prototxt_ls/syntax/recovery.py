@@ -94,7 +94,8 @@ class Recovery:
             self._after_name(tok, prev, depth)
         elif prev is not None and prev[0] == "COLON" and "NUMBER" in expected:
             self._after_colon(tok, prev, depth)
-        elif kind == "COLON" and prev is not None and prev[0] == "IDENT" and self._is_value_after_colon(prev):
+        elif (kind in ("COLON", "LBRACE", "LANGLE") and prev is not None and prev[0] == "IDENT"
+              and self._is_value_after_colon(prev)):
             self._name_taken_as_value(tok, depth)
         elif prev is not None and prev[0] == "_COMMA" and "NUMBER" in expected and "RSQB" not in expected:
             self._after_list_comma(tok, prev, depth)
@@ -134,7 +135,7 @@ class Recovery:
         return type(before) is tuple and before[0] == "COLON" and _line(before) != _line(ident)
 
     def _name_taken_as_value(self, colon: Token, depth: int) -> None:
-        """``a:`` then ``b: 1`` on the next line: ``b`` is a field, ``a`` has no value."""
+        """``a:`` then ``b: 1`` (or ``b {``) on the next line: ``b`` is a field, ``a`` has no value."""
         d = self.driver
         name = d.pop_token()
         field = d.previous_value(2)

@@ -370,3 +370,10 @@ def test_errors_survive_crlf():
     assert slice_of(doc, doc.errors[0].range) == '"x"'
     assert names(doc.root) == ["a", "b", "c"]
     assert_ranges_sane(doc)
+
+
+def test_missing_value_before_a_block_on_the_next_line():
+    doc = parse('name: "x"\nforce_backward: \nlayer {\n  name: "a"\n}\n')
+    assert [e.message for e in doc.errors] == ["field 'force_backward' has no value after ':'"]
+    assert [f.name for f in doc.root.fields] == ["name", "force_backward", "layer"]
+    assert doc.root.fields[2].value.fields[0].name == "name"

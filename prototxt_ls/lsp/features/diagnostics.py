@@ -96,6 +96,9 @@ def register(server: PrototxtServer) -> None:
                 apply_settings(ls, table)
         for uri in list(ls.workspace.text_documents):
             publish_now(uri)
+        caps = ls.client_capabilities.workspace
+        if caps is not None and caps.inlay_hint is not None and caps.inlay_hint.refresh_support:
+            ls.workspace_inlay_hint_refresh(None)  # shapes may have been switched on or off
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: PrototxtServer, params: lsp.InitializedParams) -> None:
