@@ -109,6 +109,8 @@ def register(server: PrototxtServer) -> None:
             return
         if result and isinstance(result[0], dict):
             apply_settings(ls, result[0])
+            for uri in list(ls.workspace.text_documents):  # opened before the settings arrived
+                safe()(publish_now)(uri)
 
 
 def apply_settings(ls: PrototxtServer, table: dict) -> None:
