@@ -101,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule = sub.add_parser("rule", help="explain one rule")
     rule.add_argument("code", help="rule code or name, e.g. F101 or unknown-field")
+
+    log = sub.add_parser("log", help="summarise Caffe training logs (loss, lr, tests, debug_info, crashes)",
+                         description="Parse Caffe training logs: train loss and lr per iteration, test outputs, "
+                         "runs and restarts from snapshots, debug_info verdicts (first NaN/Inf, exploding or zero "
+                         "diffs) and fatal lines. Exit codes: 0 fine; 1 non-finite values or fatal lines; 2 "
+                         "unreadable input.")
+    log.add_argument("logs", nargs="+", metavar="LOG", type=Path)
+    log.add_argument("--net", type=Path, metavar="NET", help="the net's prototxt: report findings on its layers")
+    log.add_argument("--json", action="store_true", help='machine-readable: {"train", "test", "verdicts", ...} '
+                     "(a list of those for several logs)")
+    log.add_argument("--csv", type=Path, metavar="DIR", help="write LOG.train.csv and LOG.test.csv into DIR")
+    log.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems were found")
+    log.add_argument("--no-color", action="store_true", help="plain text output")
     return parser
 
 
@@ -128,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             from .upgrade_cmd import run_upgrade
 
             return run_upgrade(args)
+        if args.command == "log":
+            from .log_cmd import run_log
+
+            return run_log(args)
         if args.command == "serve":
             from ..lsp.server import serve as run_server
 
