@@ -2,6 +2,8 @@
 
 Prints a summary per log (rich table + sparklines), the debug_info verdicts and
 fatal lines; ``--json`` / ``--csv DIR`` export the tables instead.  With
+``--plot CHART`` draws the charts of Caffe's plot_training_log.py (needs
+matplotlib: ``prototxt-ls[plot]``).  With
 ``--net`` each verdict and fatal line that names a layer is reported on that
 layer in the net, as ``path:line:col: CODE severity message`` like ``lint``.
 
@@ -40,6 +42,9 @@ def run_log(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read {args.net}: {exc.strerror or exc}")
         net = NetMap(net_text, str(args.net))
 
+    plots = getattr(args, "plot", None)
+    if plots:
+        _write_plots([log for log, _, _ in results], plots, getattr(args, "plot_out", None))
     if args.csv is not None:
         args.csv.mkdir(parents=True, exist_ok=True)
         for log, _, _ in results:
@@ -49,7 +54,7 @@ def run_log(args: argparse.Namespace) -> int:
     if args.json:
         docs = [to_json(*r) for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-    elif args.csv is None:
+    elif args.csv is None and not plots:
         _print_text(results, net, args)
     bad = any(v.severity == "error" for _, vs, _ in results for v in vs) or any(f for _, _, f in results)
     return 1 if bad and not args.exit_zero else 0
@@ -94,6 +99,32 @@ def _print_text(results, net: NetMap | None, args: argparse.Namespace) -> None:
         for f in fatal:
             console.print(_located(net, f.layer, f.layer_type, f.code, "error", f"fatal: {f.message}", log.path,
                                    f.line), markup=False)
+
+
+def _write_plots(logs: list[LogData], names: list[str], out: Path | None) -> None:
+    from ..logs.plots import FORMATS, PlotUnavailable, render, resolve_charts
+
+    try:
+        charts = resolve_charts(names)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+    if len(charts) == 1 and (out is None or out.suffix.lower() in FORMATS):
+        targets = [(charts[0], out or Path(f"{charts[0].name}.png"))]
+    else:
+        if out is not None and out.suffix.lower() in FORMATS:
+            raise UsageError(f"--plot-out {out}: several charts need a folder, not an image file")
+        folder = out or Path(".")
+        targets = [(c, folder / f"{c.name}.png") for c in charts]
+    for chart, target in targets:
+        try:
+            render(logs, chart, target)
+        except PlotUnavailable:
+            raise UsageError("--plot needs matplotlib, which is not installed: pip install 'prototxt-ls[plot]'")
+        except ValueError as exc:
+            raise UsageError(str(exc))
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}")
+        print(f"wrote {target}")
 
 
 def _run_text(r) -> str:

@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--csv", type=Path, metavar="DIR", help="write LOG.train.csv and LOG.test.csv into DIR")
     log.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems were found")
     log.add_argument("--no-color", action="store_true", help="plain text output")
+    log.add_argument("--plot", action="append", default=None, metavar="CHART",
+                     help="draw a chart of the logs (one line per log); repeatable. CHART is all or "
+                     "{test-accuracy,test-loss,lr,train-loss}-vs-{iters,seconds}, e.g. train-loss-vs-iters")
+    log.add_argument("--plot-out", type=Path, default=None, metavar="PATH",
+                     help="image for one chart (.png, .svg or .pdf; default CHART.png), or a folder that "
+                     "gets CHART.png for each chart")
     return parser
 
 
