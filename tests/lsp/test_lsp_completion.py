@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from corpus_paths import CORPUS
 from lsp_helpers import open_doc
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -20,7 +21,7 @@ from prototxt_ls.schema.loader import bundled_schema
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROOT = Path(__file__).resolve().parents[2]
-ALEXNET = Path("/work/shared/corpus/BVLC__caffe/models/bvlc_alexnet/train_val.prototxt")
+ALEXNET = CORPUS / Path("BVLC__caffe/models/bvlc_alexnet/train_val.prototxt")
 CURSOR = "\u2038"
 
 NET = '''# LeNet-like test net \U0001F600 (a non-BMP character in a comment)
@@ -348,7 +349,7 @@ async def test_alexnet(client: LanguageClient):
     assert items[0].detail == "= 0 (default)"
 
 
-FAST_RCNN_PROTO = Path("/work/shared/corpus/rbgirshick__caffe-fast-rcnn@0dcd397b/src/caffe/proto/caffe.proto")
+FAST_RCNN_PROTO = CORPUS / Path("rbgirshick__caffe-fast-rcnn@0dcd397b/src/caffe/proto/caffe.proto")
 
 
 @pytest.mark.corpus

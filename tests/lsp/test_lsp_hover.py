@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from corpus_paths import CORPUS
 from lsp_helpers import open_doc
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -17,7 +18,7 @@ from prototxt_ls.schema.loader import bundled_schema
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROOT = Path(__file__).resolve().parents[2]
-ALEXNET = Path("/work/shared/corpus/BVLC__caffe/models/bvlc_alexnet/train_val.prototxt")
+ALEXNET = CORPUS / Path("BVLC__caffe/models/bvlc_alexnet/train_val.prototxt")
 
 NET = '''# LeNet-like test net \U0001F600 (a non-BMP character in a comment)
 name: "LeNet \U0001F680" force_backward: false
@@ -314,7 +315,7 @@ async def test_alexnet_per_phase(client: LanguageClient):
     assert h.contents.value.startswith("```proto\noptional uint32 crop_size = 3 [default = 0];\n```\n\n")
 
 
-FAST_RCNN_PROTO = Path("/work/shared/corpus/rbgirshick__caffe-fast-rcnn@0dcd397b/src/caffe/proto/caffe.proto")
+FAST_RCNN_PROTO = CORPUS / Path("rbgirshick__caffe-fast-rcnn@0dcd397b/src/caffe/proto/caffe.proto")
 
 
 @pytest.mark.corpus
