@@ -53,3 +53,19 @@ async def test_broken_text_never_kills_the_server(client: LanguageClient, tmp_pa
     report = await client.text_document_diagnostic_async(
         lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
     assert report.items
+
+
+async def test_bad_settings_are_shown_and_defaults_kept(client: LanguageClient, tmp_path: Path):
+    uri = open_doc(client, tmp_path / "net.prototxt", NET)
+    await wait_diagnostics(client, uri)
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+        settings={"prototxt-ls": {"select": ["F999"], "colour": True}}))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if len(client.messages) >= 2:
+            break
+    texts = [m.message for m in client.messages]
+    assert any("F999" in t for t in texts) and any("colour" in t for t in texts)
+    report = await client.text_document_diagnostic_async(
+        lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert [d.code for d in report.items] == ["F101"]  # the bad `select` fell back to every rule

@@ -121,3 +121,9 @@ def apply_settings(ls: PrototxtServer, table: dict) -> None:
         ls.docs.settings.inlay_shapes = inlay
     ls.docs.settings.table = {k: v for k, v in table.items() if v not in (None, "", [])}
     ls.docs.invalidate_all()
+    from ...config import Config, apply_table
+
+    probe = Config()
+    apply_table(probe, ls.docs.settings.table, "prototxt-ls settings")
+    for warning in probe.warnings:  # a bad setting falls back to its default: say so once
+        ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=warning))
