@@ -56,6 +56,12 @@ def check_source(source: Source, config: Config | None = None, proto: Path | Non
     ``net_checks=False`` stops after the schema checks (no layer graph, no
     shapes): what the parse+schema benchmark measures.
     """
+    with paused_gc():  # every object a check allocates stays alive until it returns
+        return _check(source, config, proto, store, inputs, net_checks, weights)
+
+
+def _check(source: Source, config: Config | None, proto: Path | None, store: SchemaStore | None,
+           inputs: dict | None, net_checks: bool, weights: Path | None) -> CheckResult:
     config = config or Config()
     store = store or _DEFAULT_STORE
     sink = Sink()
