@@ -8,6 +8,7 @@ the CLI to 1-based lines/columns, the LSP layer to UTF-16 columns.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import NamedTuple
 
 
@@ -65,14 +66,10 @@ class LineIndex:
 
     def line_of(self, offset: int) -> int:
         """0-based line holding ``offset``."""
-        from bisect import bisect_right
-
         return bisect_right(self.line_starts, offset) - 1
 
     def position(self, offset: int) -> Position:
         """The Position of a code-point offset (clamped to the text)."""
-        from bisect import bisect_right
-
         offset = max(0, min(offset, len(self.text)))
         starts = self.line_starts
         line = bisect_right(starts, offset) - 1

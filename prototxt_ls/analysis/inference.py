@@ -140,7 +140,7 @@ class _PhaseRun:
         try:
             shapes = spec.shape(ctx)
         except ShapeError as exc:
-            self._shape_error(layer, ctx, exc)
+            self._shape_error(layer, spec, ctx, exc)
             return [None] * n
         except (ArithmeticError, IndexError, TypeError, ValueError):
             return [None] * n  # a case the shape function does not model: unknown, not fatal
@@ -169,7 +169,7 @@ class _PhaseRun:
             ok = False
         return ok
 
-    def _shape_error(self, layer: LayerView, ctx: LayerContext, exc: ShapeError) -> None:
+    def _shape_error(self, layer: LayerView, spec: LayerSpec, ctx: LayerContext, exc: ShapeError) -> None:
         target: Field | Range | None = None
         if exc.field in ("bottom", "top"):
             refs = layer.bottoms if exc.field == "bottom" else layer.tops
@@ -182,7 +182,7 @@ class _PhaseRun:
                 idx = exc.index if exc.index is not None and exc.index < len(values) else 0
                 target = values[idx][1].range if values else fields[0].name_range
         if target is None:
-            param_block = layer.body.first(ctx.p and _spec_param(layer)) if layer.body is not None else None
+            param_block = layer.body.first(spec.param) if layer.body is not None and spec.param else None
             target = param_block or layer.type_field() or layer.anchor()
         self.add(exc.code, target, f"layer '{layer.name}' ({layer.type}): {exc.message}")
 
@@ -207,11 +207,6 @@ def where_range(where: Field | Range | None) -> Range | None:
     if where.name in ("bottom", "top", "name", "type"):
         return where.value.range
     return where.name_range
-
-
-def _spec_param(layer: LayerView) -> str:
-    spec = lookup(layer.type) if layer.type else None
-    return spec.param if spec is not None and spec.param else "\0"
 
 
 def _count_text(lo: int, hi: int | None) -> str:

@@ -65,14 +65,15 @@ def inputs_from_comments(doc: Document, sink: Sink) -> dict[str, Shape]:
     return out
 
 
-def _snake(type_name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type_name).lower()
+def param_field_name(type_name: str) -> str:
+    """Caffe's naming of a type's parameter block: ``ROIPooling`` -> ``roi_pooling_param``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type_name).lower() + "_param"
 
 
-def _schema_knows(type_name: str, schema: Schema) -> bool:
+def schema_knows(type_name: str, schema: Schema | None) -> bool:
     """A fork's layer: its ``<snake_case>_param`` is a LayerParameter field of the schema."""
-    layer = schema.message("LayerParameter")
-    return layer is not None and f"{_snake(type_name)}_param" in layer.fields
+    layer = schema.message("LayerParameter") if schema is not None else None
+    return layer is not None and param_field_name(type_name) in layer.fields
 
 
 def check_layers(net: NetView, schema: Schema, sink: Sink) -> None:
@@ -119,7 +120,7 @@ def _check_type(layer: LayerView, schema: Schema, sink: Sink) -> None:
                  f"Unknown layer type: {written} — BVLC Caffe has no such layer; it comes from {spec.fork}. "
                  "Check against that fork's caffe.proto (--proto or a `# proto-file:` header)")
         return
-    if spec is not None or (fork and layer.style == "V2" and _schema_knows(written, schema)):
+    if spec is not None or (fork and layer.style == "V2" and schema_knows(written, schema)):
         return
     known = all_types()
     close = difflib.get_close_matches(written, known, n=1, cutoff=0.6)

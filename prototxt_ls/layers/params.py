@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..schema.model import FLOAT_TYPES, INT_TYPES, FieldDef, MessageDef, Schema
 from ..syntax.literals import BOOL_WORDS, decode_number, decode_string, float_word
-from ..syntax.tree import Field, ListValue, Message, Scalar
+from ..syntax.tree import Field, Message, Scalar
 
 _MISSING = object()
 

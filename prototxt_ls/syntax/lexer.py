@@ -18,7 +18,6 @@ from functools import lru_cache
 from ..positions import LineIndex, Position, Range
 from .grammar import tables
 
-TYPE, TEXT, START, END, LINES = range(5)
 Token = tuple  # (type, text, start, end, line_index)
 
 

@@ -19,6 +19,7 @@ from lsprotocol import types as lsp
 
 from ...analysis.check import CheckResult
 from ...analysis.legacy_fields import REPLACEMENTS, V0_MESSAGE, V1_MESSAGE
+from ...analysis.netcheck import param_field_name, schema_knows
 from ...layers.registry import by_v0, by_v1, lookup
 from ...layers.shapes import count, fmt
 from ...layers.spec import LayerSpec
@@ -214,18 +215,13 @@ def layer_markdown(result: CheckResult, layer: LayerView) -> str:
     return "\n\n".join(parts)
 
 
-def snake(type_name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type_name).lower()
-
-
 def type_markdown(schema: Schema | None, type_name: str, written: str | None = None) -> str:
     spec: LayerSpec | None = lookup(type_name) if type_name else None
     fork_schema = schema is not None and schema is not bundled_schema()
     name = type_name or written or "?"
     if spec is None:
-        layer_mdef = schema.message("LayerParameter") if schema is not None else None
-        param = f"{snake(name)}_param"
-        if fork_schema and layer_mdef is not None and param in layer_mdef.fields:
+        param = param_field_name(name)
+        if fork_schema and schema_knows(name, schema):
             return (f"**{name}** · layer type of the loaded schema (not a BVLC Caffe type)\n\n"
                     f"- parameters: `{param}`")
         return f"**{name}** · unknown layer type: neither BVLC Caffe nor a known fork has it"
