@@ -74,3 +74,7 @@ class LayerSpec:
     #: BVLC Caffe refuses such a type, so under the bundled schema it is G307.
     fork: str | None = None
     doc: str = ""
+    #: The simulator's builder, ``"family:function"`` naming
+    #: ``prototxt_ls.sim.ops.<family>.<function>``; a string so that lint and
+    #: the server never import torch.  None: the simulator cannot run this type.
+    torch: str | None = None

@@ -1,0 +1,5 @@
+"""Simulator tests need torch (the `sim` extra); without it they are skipped."""
+
+import pytest
+
+pytest.importorskip("torch")
