@@ -95,7 +95,7 @@ def all_rules() -> list[Rule]:
 
 
 #: Modules whose import registers rules (one per family of checks).
-CATALOGS = ("catalog", "catalog_pitfalls", "catalog_solver", "catalog_data")
+CATALOGS = ("catalog", "catalog_pitfalls", "catalog_solver", "catalog_data", "catalog_sim")
 
 
 def _ensure_loaded() -> None:
