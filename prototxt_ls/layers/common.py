@@ -121,6 +121,7 @@ register(LayerSpec(
     "InnerProduct", "inner_product_param", (1, 1), (1, 1),
     shape=_ip_shape, weights=_ip_weights, macs=_ip_macs,
     v1_name="INNER_PRODUCT", v0_names=("innerproduct",),
+    torch="common:inner_product",
     doc="Fully connected: flattens the axes from `axis` on into K inputs and computes num_output "
         "dot products; weight [num_output, K] ([K, num_output] with transpose). MACs M*K*N."))
 
@@ -153,13 +154,14 @@ def _embed_weights(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Embed", "embed_param", (1, 1), (1, 1),
     shape=_embed_shape, weights=_embed_weights, macs=_macs_zero,
+    torch="common:embed",
     doc="Looks up a learned vector for each integer index: top = bottom shape + [num_output]; "
         "weight [input_dim, num_output]. A table lookup, so 0 MACs."))
 
 # ---------------------------------------------------------------- Concat
 
 
-def _legacy_axis(ctx: LayerContext, legacy: str, num_axes: int) -> tuple[int, str]:
+def legacy_axis(ctx: LayerContext, legacy: str, num_axes: int) -> tuple[int, str]:
     """Concat/Slice: ``axis`` or the legacy uint ``concat_dim``/``slice_dim`` (never negative)."""
     p = ctx.p
     if p.has(legacy):
@@ -180,7 +182,7 @@ def _check_axis_or_legacy(ctx: LayerContext, legacy: str) -> None:
 def _concat_shape(ctx: LayerContext) -> list[Shape]:
     _check_axis_or_legacy(ctx, "concat_dim")
     b0 = need(ctx)
-    axis, _ = _legacy_axis(ctx, "concat_dim", len(b0))
+    axis, _ = legacy_axis(ctx, "concat_dim", len(b0))
     top = list(b0)
     for i, b in enumerate(ctx.bottoms[1:], 1):
         if b is None:
@@ -205,6 +207,7 @@ register(LayerSpec(
     "Concat", "concat_param", (1, None), (1, 1),
     shape=_concat_shape, macs=_macs_zero,
     v1_name="CONCAT", v0_names=("concat",),
+    torch="common:concat",
     doc="Joins its inputs along `axis` (default 1, channels); all other axes must match. Copies only."))
 
 # ---------------------------------------------------------------- Slice
@@ -225,7 +228,7 @@ def _slice_shape(ctx: LayerContext) -> list[Shape]:
                              f"after {prev}", "slice_point", index=i, code="H405")
         prev = sp
     b = need(ctx)
-    axis, _ = _legacy_axis(ctx, "slice_dim", len(b))
+    axis, _ = legacy_axis(ctx, "slice_dim", len(b))
     dim = b[axis]
     if points:
         if dim is not None and n_tops > dim:
@@ -248,6 +251,7 @@ register(LayerSpec(
     "Slice", "slice_param", (1, 1), (1, None),
     shape=_slice_shape, macs=_macs_zero,
     v1_name="SLICE",
+    torch="common:slice",
     doc="Cuts its input along `axis` at each slice_point (or into equal pieces, one per top). Copies only."))
 
 # ---------------------------------------------------------------- Split
@@ -262,6 +266,7 @@ register(LayerSpec(
     "Split", None, (1, 1), (1, None),
     shape=_split_shape, macs=_macs_zero,
     v1_name="SPLIT", v0_names=("split",),
+    torch="common:split",
     doc="Hands the same input to several consumers (Caffe inserts these itself); every top "
         "has the input's shape. No computation."))
 
@@ -313,6 +318,7 @@ register(LayerSpec(
     "Eltwise", "eltwise_param", (2, None), (1, 1),
     shape=_eltwise_shape, macs=_eltwise_macs,
     v1_name="ELTWISE",
+    torch="common:eltwise",
     doc="Element-wise SUM (optionally weighted by coeff), PROD or MAX of inputs that all have the same "
         "shape."))
 
@@ -335,6 +341,7 @@ register(LayerSpec(
     "Flatten", "flatten_param", (1, 1), (1, 1),
     shape=_flatten_shape, macs=_macs_zero,
     v1_name="FLATTEN", v0_names=("flatten",),
+    torch="common:flatten",
     doc="Merges the axes from `axis` to `end_axis` (default 1 to the last) into one. No computation."))
 
 # ---------------------------------------------------------------- Reshape
@@ -409,6 +416,7 @@ def _reshape_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Reshape", "reshape_param", (1, 1), (1, 1),
     shape=_reshape_shape, macs=_macs_zero,
+    torch="common:reshape",
     doc="Changes the shape without touching the data: in `shape`, 0 copies the input's dim and -1 "
         "infers one; axis/num_axes pick the span of input axes replaced."))
 
@@ -426,6 +434,7 @@ register(LayerSpec(
     "Softmax", "softmax_param", (1, 1), (1, 1),
     shape=_softmax_shape, in_place=True,
     v1_name="SOFTMAX", v0_names=("softmax",),
+    torch="common:softmax",
     doc="Normalises exp(x) to sum to 1 along `axis` (default 1). Same shape out; MACs not counted."))
 
 # ---------------------------------------------------------------- ArgMax
@@ -463,6 +472,7 @@ register(LayerSpec(
     "ArgMax", "argmax_param", (1, 1), (1, 1),
     shape=_argmax_shape, macs=_macs_zero,
     v1_name="ARGMAX",
+    torch="common:argmax",
     doc="Indices (and with out_max_val the values) of the top_k largest entries: along `axis` if set, "
         "else over each item, giving [N, 1 or 2, top_k, 1...]."))
 
@@ -485,6 +495,7 @@ def _tile_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Tile", "tile_param", (1, 1), (1, 1),
     shape=_tile_shape, macs=_macs_zero,
+    torch="common:tile",
     doc="Repeats the input `tiles` times along `axis`. Copies only."))
 
 # ---------------------------------------------------------------- Reduction
@@ -500,6 +511,7 @@ def _reduction_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Reduction", "reduction_param", (1, 1), (1, 1),
     shape=_reduction_shape,
+    torch="common:reduction",
     doc="SUM, ASUM, SUMSQ or MEAN over all axes from `axis` (default 0) on; the top keeps the "
         "axes before it (a scalar for axis 0)."))
 
@@ -540,6 +552,7 @@ def _bn_weights(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "BatchNorm", "batch_norm_param", (1, 1), (1, 1),
     shape=_bn_shape, weights=_bn_weights, in_place=True,
+    torch="common:batch_norm",
     doc="Normalises each channel (axis 1) by its batch mean/variance, or the stored ones at TEST; "
         "blobs are mean [C], variance [C] and the scale factor [1], with lr_mult 0. Often run in "
         "place; MACs not counted."))
@@ -632,6 +645,7 @@ def _scale_macs(ctx: LayerContext, tops: list[Shape]) -> int | None:
 register(LayerSpec(
     "Scale", "scale_param", (1, 2), (1, 1),
     shape=_scale_shape, weights=_scale_weights, macs=_scale_macs, in_place=True,
+    torch="common:scale",
     doc="Multiplies by a learned blob (one bottom) or by bottom 1, broadcast over bottom 0 from `axis` "
         "(default 1) for num_axes axes; bias_term adds a learned bias of the same shape. MACs: one per "
         "element."))
@@ -639,6 +653,7 @@ register(LayerSpec(
 register(LayerSpec(
     "Bias", "bias_param", (1, 2), (1, 1),
     shape=_scale_shape, weights=_scale_weights, macs=_macs_zero, in_place=True,
+    torch="common:bias",
     doc="Adds a learned blob (one bottom) or bottom 1, broadcast over bottom 0 from `axis` (default 1) "
         "for num_axes axes. Additions only: 0 MACs."))
 
@@ -658,6 +673,7 @@ register(LayerSpec(
     "MVN", "mvn_param", (1, 1), (1, 1),
     shape=_mvn_shape,
     v1_name="MVN",
+    torch="common:mvn",
     doc="Subtracts the mean (and divides by the standard deviation) per channel, or per item with "
         "across_channels. The top is always 4-D: (N, C, H, W) with missing axes as 1. MACs not counted."))
 
@@ -688,6 +704,7 @@ def _filter_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Filter", None, (2, None), (1, None),
     shape=_filter_shape, macs=_macs_zero,
+    torch="common:filter",
     doc="Keeps the items whose selector (the last bottom) is non-zero; the number kept is only known "
         "when running, so the first dim of each top is unknown."))
 
@@ -707,6 +724,7 @@ def _batch_reindex_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "BatchReindex", None, (2, 2), (1, 1),
     shape=_batch_reindex_shape, macs=_macs_zero,
+    torch="common:batch_reindex",
     doc="Picks items of bottom 0 by the indices in bottom 1 (1-D): top is [len(bottom 1)] + bottom 0's "
         "other dims."))
 
@@ -717,6 +735,7 @@ register(LayerSpec(
     "Silence", None, (1, None), (0, 0),
     shape=lambda ctx: [], macs=_macs_zero,
     v1_name="SILENCE",
+    torch="common:silence",
     doc="Consumes blobs nobody else uses, so Caffe does not print them; no tops."))
 
 # ---------------------------------------------------------------- Parameter
@@ -735,4 +754,5 @@ register(LayerSpec(
     shape=lambda ctx: [_parameter_blob(ctx)],
     weights=lambda ctx: [_parameter_blob(ctx)],
     macs=_macs_zero,
+    torch="common:parameter",
     doc="Exposes one learned blob of parameter_param.shape as its top."))

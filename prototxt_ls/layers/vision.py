@@ -112,7 +112,7 @@ def _check_channels(ctx: LayerContext, g: ConvGeometry) -> tuple[int, Dim]:
     return num_output, channels
 
 
-def _conv_out(size: Dim, k: int, s: int, p: int, d: int, field: str, i: int) -> Dim:
+def conv_out(size: Dim, k: int, s: int, p: int, d: int, field: str, i: int) -> Dim:
     """(size + 2*pad - dilated kernel) / stride + 1, dividing like C: a window up to
     stride-1 larger than the padded input still gives one output, as in Caffe."""
     if size is None:
@@ -143,7 +143,7 @@ def _kernel_field(ctx: LayerContext) -> str:
 def _conv_shape(ctx: LayerContext, deconv: bool) -> list[Shape]:
     g = conv_geometry(ctx)
     num_output, _ = _check_channels(ctx, g)
-    out_fn = _deconv_out if deconv else _conv_out
+    out_fn = _deconv_out if deconv else conv_out
     field = _kernel_field(ctx)
     b = ctx.bottoms[0]
     spatial = tuple(out_fn(b[g.channel_axis + 1 + i], g.kernel[i], g.stride[i], g.pad[i], g.dilation[i],
@@ -185,6 +185,7 @@ register(LayerSpec(
     shape=lambda ctx: _conv_shape(ctx, False),
     weights=lambda ctx: _conv_weights(ctx, False),
     macs=lambda ctx, tops: _conv_macs(ctx, tops, False),
+    torch="vision:convolution",
     category="vision", v1_name="CONVOLUTION", v0_names=("conv",), same_count=True,
     doc="Learnable filters slid over the input: out = (in + 2*pad - dilated kernel) / stride + 1, rounded down."))
 
@@ -193,6 +194,7 @@ register(LayerSpec(
     shape=lambda ctx: _conv_shape(ctx, True),
     weights=lambda ctx: _conv_weights(ctx, True),
     macs=lambda ctx, tops: _conv_macs(ctx, tops, True),
+    torch="vision:deconvolution",
     category="vision", v1_name="DECONVOLUTION", same_count=True,
     doc="Transposed convolution (upsampling): out = stride * (in - 1) + dilated kernel - 2*pad; "
         "weights are [in, out/group, kh, kw]."))
@@ -212,14 +214,15 @@ def _im2col_shape(ctx: LayerContext) -> list[Shape]:
     top[g.channel_axis] = None if c is None else c * kernel_dim
     field = _kernel_field(ctx)
     for i in range(len(g.kernel)):
-        top[g.channel_axis + 1 + i] = _conv_out(b[g.channel_axis + 1 + i], g.kernel[i], g.stride[i], g.pad[i],
-                                                g.dilation[i], field, i)
+        top[g.channel_axis + 1 + i] = conv_out(b[g.channel_axis + 1 + i], g.kernel[i], g.stride[i], g.pad[i],
+                                               g.dilation[i], field, i)
     return [tuple(top)]
 
 
 register(LayerSpec(
     "Im2col", "convolution_param", (1, 1), (1, 1),
     shape=_im2col_shape, macs=lambda ctx, tops: 0,
+    torch="vision:im2col",
     category="vision", v1_name="IM2COL", v0_names=("im2col",),
     doc="Unrolls each convolution window into a column: channels become channels x kernel, spatial axes "
         "the convolution's output size. Copies only (0 MACs)."))
@@ -251,7 +254,7 @@ def pooled_size(size: Dim, k: Dim, s: int, p: int, ceil: bool, any_pad: bool, fi
     return out
 
 
-def _pool_window(ctx: LayerContext, b: tuple[Dim, ...] | None) -> PoolWindow:
+def pool_window(ctx: LayerContext, b: tuple[Dim, ...] | None) -> PoolWindow:
     """PoolingLayer::LayerSetUp: which of kernel/pad/stride may be combined, and their checks."""
     p = ctx.p
     glob = p.get("global_pooling")
@@ -338,7 +341,7 @@ def _pool_shape(ctx: LayerContext) -> list[Shape]:
         raise ShapeError(f"only MAX pooling can output a second top (the argmax mask); "
                          f"this layer pools by {ctx.p.get('pool')}", "top", index=1)
     b = ctx.bottoms[0] if ctx.bottoms else None
-    win = _pool_window(ctx, b)
+    win = pool_window(ctx, b)
     b = need(ctx)
     _require_4d(b, "Pooling")
     top = _pool_top(ctx, b, win, None)
@@ -348,6 +351,7 @@ def _pool_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Pooling", "pooling_param", (1, 1), (1, 2),
     shape=_pool_shape,
+    torch="vision:pooling",
     category="vision", v1_name="POOLING", v0_names=("pool",),
     doc="MAX/AVE/STOCHASTIC over windows: out = ceil((in + 2*pad - kernel) / stride) + 1 (floor with "
         "round_mode FLOOR), minus one if the last window would start in the padding. MAX may output "
@@ -356,7 +360,7 @@ register(LayerSpec(
 # ---------------------------------------------------------------- SPP
 
 
-def _spp_level(h: int, w: int, level: int) -> PoolWindow:
+def spp_level(h: int, w: int, level: int) -> PoolWindow:
     """SPPLayer::GetPoolingParam: 2^level bins per side, windows that tile the input."""
     bins = 2 ** level
     kh, kw = -(-h // bins), -(-w // bins)
@@ -383,7 +387,7 @@ def _spp_shape(ctx: LayerContext) -> list[Shape]:
         return [(n, None)]
     total: Dim = 0
     for level in range(height):
-        win = _spp_level(h, w, level)
+        win = spp_level(h, w, level)
         if any(win.pad) and p.get("pool") == "STOCHASTIC":
             raise ShapeError(f"pyramid level {level} needs padding for a {h}x{w} input, and padding works "
                              "only with MAX and AVE pooling", "pool")
@@ -402,6 +406,7 @@ def _spp_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "SPP", "spp_param", (1, 1), (1, 1),
     shape=_spp_shape,
+    torch="vision:spp",
     category="vision",
     doc="Spatial pyramid pooling: pools the input into 1, 2x2, 4x4, ... bins (pyramid_height levels), "
         "flattens and concatenates them into [N, C x bins]; with one level the top stays [N, C, 1, 1]."))
@@ -422,6 +427,7 @@ def _lrn_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "LRN", "lrn_param", (1, 1), (1, 1),
     shape=_lrn_shape,
+    torch="vision:lrn",
     category="vision", v1_name="LRN", v0_names=("lrn",),
     doc="Local response normalisation across neighbouring channels (or within a channel's local_size "
         "square); same shape out. MACs not counted."))
@@ -460,6 +466,7 @@ def _crop_shape(ctx: LayerContext) -> list[Shape]:
 register(LayerSpec(
     "Crop", "crop_param", (2, 2), (1, 1),
     shape=_crop_shape, macs=lambda ctx, tops: 0,
+    torch="vision:crop",
     category="vision",
     doc="Crops bottom 0 to bottom 1's size on every axis from `axis` (default 2) on, starting at "
         "`offset` (once for all, or once per cropped axis). Copies only."))
