@@ -228,7 +228,7 @@ register(LayerSpec(
 
 register(LayerSpec(
     "DummyData", "dummy_data_param", (0, 0), (1, None), shape=_dummy_shape, is_data=True,
-    category="data", v1_name="DUMMY_DATA",
+    category="data", v1_name="DUMMY_DATA", torch="data:dummy_data",
     doc="Blobs of a fixed shape filled by a filler (constant 0 by default); handy for tests."))
 
 register(LayerSpec(

@@ -63,11 +63,14 @@ def _interp_shape(ctx: LayerContext) -> list[Shape]:
 
 _FORK = "a deployment fork"
 register(LayerSpec("ReLU6", "relu6_param", (1, 1), (1, 1), in_place=True, category="neuron", fork=_FORK,
-                   doc="min(max(x, 0), 6), as MobileNet exports use."))
+                   doc="min(max(x, 0), 6), as MobileNet exports use.", torch="deploy_forks:relu6"))
 register(LayerSpec("ShuffleChannel", "shuffle_channel_param", (1, 1), (1, 1), shape=same_as_bottom,
                    category="common", fork=_FORK,
-                   doc="ShuffleNet's channel shuffle: regroups channels, shape unchanged."))
+                   doc="ShuffleNet's channel shuffle: regroups channels, shape unchanged.",
+                   torch="deploy_forks:shuffle_channel"))
 register(LayerSpec("Upsample", "upsample_param", (1, 2), (1, 1), shape=_upsample_shape, category="vision",
-                   fork=_FORK, doc="Nearest/unpooling upsampling by `scale` (SegNet uses the pooling mask)."))
+                   fork=_FORK, doc="Nearest/unpooling upsampling by `scale` (SegNet uses the pooling mask).",
+                   torch="deploy_forks:upsample"))
 register(LayerSpec("Interp", "interp_param", (1, 2), (1, 1), shape=_interp_shape, category="vision", fork=_FORK,
-                   doc="Bilinear resize (DeepLab/PSPNet) to a size, a zoom or shrink factor, or a reference blob."))
+                   doc="Bilinear resize (DeepLab/PSPNet) to a size, a zoom or shrink factor, or a reference blob.",
+                   torch="deploy_forks:interp"))

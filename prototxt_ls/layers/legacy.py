@@ -21,4 +21,5 @@ def _padding_shape(ctx: LayerContext) -> list[Shape]:
 
 
 register(LayerSpec("Padding", "padding", (1, 1), (1, 1), shape=_padding_shape, v0_names=("padding",),
-                   category="vision", doc="V0 only: zero-pads height and width by `pad` on each side."))
+                   category="vision", doc="V0 only: zero-pads height and width by `pad` on each side.",
+                   torch="legacy:padding"))

@@ -170,34 +170,37 @@ def _accuracy_shape(ctx: LayerContext) -> list[Shape]:
 
 
 def _loss(type_name: str, param: str | None, bottoms: tuple[int, int | None], shape, doc: str,
-          *, tops: tuple[int, int | None] = (1, 1), v1: str | None = None, v0: tuple[str, ...] = ()) -> None:
+          *, tops: tuple[int, int | None] = (1, 1), v1: str | None = None, v0: tuple[str, ...] = (),
+          torch: str | None = None) -> None:
     register(LayerSpec(type_name, param, bottoms, tops, shape=shape, is_loss=True, category="loss",
-                       v1_name=v1, v0_names=v0, doc=doc))
+                       v1_name=v1, v0_names=v0, doc=doc, torch=torch))
 
 
 _loss("SoftmaxWithLoss", "loss_param", (2, 2), _softmax_loss_shape,
       "Softmax over softmax_param.axis then the negative log-likelihood of the true labels; optional "
-      "second top gives the probabilities.", tops=(1, 2), v1="SOFTMAX_LOSS", v0=("softmax_loss",))
+      "second top gives the probabilities.", tops=(1, 2), v1="SOFTMAX_LOSS", v0=("softmax_loss",),
+      torch="loss:softmax_with_loss")
 _loss("EuclideanLoss", None, (2, 2), _euclidean_shape,
       "Sum of squared differences / (2N); both bottoms have the same size per example.",
-      v1="EUCLIDEAN_LOSS", v0=("euclidean_loss",))
+      v1="EUCLIDEAN_LOSS", v0=("euclidean_loss",), torch="loss:euclidean_loss")
 _loss("SigmoidCrossEntropyLoss", "loss_param", (2, 2), _sigmoid_ce_shape,
       "Cross-entropy of sigmoid(prediction) against targets in [0, 1]; same count in both bottoms.",
-      v1="SIGMOID_CROSS_ENTROPY_LOSS")
+      v1="SIGMOID_CROSS_ENTROPY_LOSS", torch="loss:sigmoid_cross_entropy_loss")
 _loss("HingeLoss", "hinge_loss_param", (2, 2), _plain_loss_shape,
       "One-vs-all hinge (SVM) loss, L1 or L2 norm, for N x K scores and N integer labels.",
-      v1="HINGE_LOSS")
+      v1="HINGE_LOSS", torch="loss:hinge_loss")
 _loss("InfogainLoss", "infogain_loss_param", (2, 3), _infogain_shape,
       "Softmax loss weighted by a K x K infogain matrix H (from source or a third bottom).",
-      tops=(1, 2), v1="INFOGAIN_LOSS", v0=("infogain_loss",))
+      tops=(1, 2), v1="INFOGAIN_LOSS", v0=("infogain_loss",), torch="loss:infogain_loss")
 _loss("ContrastiveLoss", "contrastive_loss_param", (3, 3), _contrastive_shape,
       "Siamese loss on two N x C feature blobs and an N-long similar/dissimilar label.",
-      v1="CONTRASTIVE_LOSS")
+      v1="CONTRASTIVE_LOSS", torch="loss:contrastive_loss")
 _loss("MultinomialLogisticLoss", None, (2, 2), _multinomial_shape,
       "Negative log of the probability given to the true label (inputs already probabilities).",
-      v1="MULTINOMIAL_LOGISTIC_LOSS", v0=("multinomial_logistic_loss",))
+      v1="MULTINOMIAL_LOGISTIC_LOSS", v0=("multinomial_logistic_loss",),
+      torch="loss:multinomial_logistic_loss")
 
 register(LayerSpec(
     "Accuracy", "accuracy_param", (2, 2), (1, 2), shape=_accuracy_shape, category="loss",
-    v1_name="ACCURACY", v0_names=("accuracy",),
+    v1_name="ACCURACY", v0_names=("accuracy",), torch="loss:accuracy",
     doc="Fraction of examples whose label is among the top_k scores; optional second top gives it per class."))

@@ -64,26 +64,33 @@ def _log_shape(ctx: LayerContext) -> list[Shape]:
 
 
 def _neuron(type_name: str, param: str | None, doc: str, *, v1: str | None = None,
-            v0: tuple[str, ...] = (), in_place: bool = True, **kw) -> None:
+            v0: tuple[str, ...] = (), in_place: bool = True, torch: str | None = None, **kw) -> None:
     register(LayerSpec(type_name, param, (1, 1), (1, 1), in_place=in_place, category="neuron",
-                       v1_name=v1, v0_names=v0, doc=doc, **kw))
+                       v1_name=v1, v0_names=v0, doc=doc, torch=torch, **kw))
 
 
 _neuron("ReLU", "relu_param", "max(0, x), or negative_slope * x for x < 0 (leaky ReLU).",
-        v1="RELU", v0=("relu",))
+        v1="RELU", v0=("relu",), torch="neuron:relu")
 _neuron("PReLU", "prelu_param", "Leaky ReLU whose negative slopes are learned: one per channel, "
-        "or one in all if channel_shared.", shape=_prelu_shape, weights=_prelu_weights)
-_neuron("ELU", "elu_param", "x for x > 0, alpha * (exp(x) - 1) otherwise.")
-_neuron("Sigmoid", "sigmoid_param", "Logistic function 1 / (1 + exp(-x)).", v1="SIGMOID", v0=("sigmoid",))
-_neuron("TanH", "tanh_param", "Hyperbolic tangent.", v1="TANH", v0=("tanh",))
-_neuron("AbsVal", None, "Absolute value |x|; cannot run in place.", v1="ABSVAL", in_place=False)
+        "or one in all if channel_shared.", shape=_prelu_shape, weights=_prelu_weights,
+        torch="neuron:prelu")
+_neuron("ELU", "elu_param", "x for x > 0, alpha * (exp(x) - 1) otherwise.", torch="neuron:elu")
+_neuron("Sigmoid", "sigmoid_param", "Logistic function 1 / (1 + exp(-x)).", v1="SIGMOID", v0=("sigmoid",),
+        torch="neuron:sigmoid")
+_neuron("TanH", "tanh_param", "Hyperbolic tangent.", v1="TANH", v0=("tanh",), torch="neuron:tanh")
+_neuron("AbsVal", None, "Absolute value |x|; cannot run in place.", v1="ABSVAL", in_place=False,
+        torch="neuron:absval")
 _neuron("BNLL", None, "Binomial normal log likelihood: log(1 + exp(x)) (a smooth ReLU).",
-        v1="BNLL", v0=("bnll",))
-_neuron("Power", "power_param", "(shift + scale * x) ^ power.", v1="POWER")
-_neuron("Exp", "exp_param", "base ^ (shift + scale * x); base -1 means e.", v1="EXP", shape=_exp_shape)
-_neuron("Log", "log_param", "log_base(shift + scale * x); base -1 means e.", shape=_log_shape)
-_neuron("Threshold", "threshold_param", "1 where x > threshold, else 0.", v1="THRESHOLD")
+        v1="BNLL", v0=("bnll",), torch="neuron:bnll")
+_neuron("Power", "power_param", "(shift + scale * x) ^ power.", v1="POWER", torch="neuron:power")
+_neuron("Exp", "exp_param", "base ^ (shift + scale * x); base -1 means e.", v1="EXP", shape=_exp_shape,
+        torch="neuron:exp")
+_neuron("Log", "log_param", "log_base(shift + scale * x); base -1 means e.", shape=_log_shape,
+        torch="neuron:log")
+_neuron("Threshold", "threshold_param", "1 where x > threshold, else 0.", v1="THRESHOLD",
+        torch="neuron:threshold")
 _neuron("Dropout", "dropout_param", "In TRAIN zeroes a dropout_ratio fraction of values and scales the "
-        "rest by 1 / (1 - ratio); in TEST passes values through.", v1="DROPOUT", v0=("dropout",))
-_neuron("Clip", "clip_param", "Clamps every value into [min, max].")
-_neuron("Swish", "swish_param", "x * sigmoid(beta * x).")
+        "rest by 1 / (1 - ratio); in TEST passes values through.", v1="DROPOUT", v0=("dropout",),
+        torch="neuron:dropout")
+_neuron("Clip", "clip_param", "Clamps every value into [min, max].", torch="neuron:clip")
+_neuron("Swish", "swish_param", "x * sigmoid(beta * x).", torch="neuron:swish")

@@ -179,15 +179,16 @@ def _lstm_unit_shape(ctx: LayerContext) -> list[Shape]:
 
 register(LayerSpec(
     "RNN", "recurrent_param", (2, 4), (1, 2), shape=_recurrent_shape, weights=_recurrent_weights,
-    macs=_recurrent_macs, category="recurrent",
+    macs=_recurrent_macs, category="recurrent", torch="recurrent:rnn",
     doc="Simple recurrent net unrolled over T timesteps: h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h), "
         "o_t = tanh(W_ho h_t + b_o)."))
 
 register(LayerSpec(
     "LSTM", "recurrent_param", (2, 5), (1, 3), shape=_recurrent_shape, weights=_recurrent_weights,
-    macs=_recurrent_macs, category="recurrent",
+    macs=_recurrent_macs, category="recurrent", torch="recurrent:lstm",
     doc="Long short-term memory unrolled over T timesteps; the four gates come from one 4H-row product."))
 
 register(LayerSpec(
     "LSTMUnit", None, (3, 3), (2, 2), shape=_lstm_unit_shape, category="recurrent",
+    torch="recurrent:lstm_unit",
     doc="One LSTM step: from c_{t-1} (1xNxH), gate inputs (1xNx4H) and cont (1xN) gives c_t and h_t."))

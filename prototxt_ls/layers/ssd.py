@@ -205,25 +205,27 @@ def _multibox_loss_shape(ctx: LayerContext) -> list[Shape]:
 
 register(LayerSpec(
     "Normalize", "norm_param", (1, 1), (1, 1), shape=_normalize_shape, weights=_normalize_weights,
-    category="ssd", fork="SSD (weiliu89/caffe)",
+    category="ssd", fork="SSD (weiliu89/caffe)", torch="ssd:normalize",
     doc="SSD: L2-normalizes across channels (per position, or over the whole map if across_spatial), "
         "then multiplies by a learned scale."))
 
 register(LayerSpec(
     "Permute", "permute_param", (1, 1), (1, 1), shape=_permute_shape, category="ssd", fork="SSD (weiliu89/caffe)",
+    torch="ssd:permute",
     doc="SSD: reorders axes; top axis i is bottom axis order[i] (unlisted axes follow in their order)."))
 
 register(LayerSpec(
     "PriorBox", "prior_box_param", (2, 2), (1, 1), shape=_prior_box_shape, category="ssd", fork="SSD (weiliu89/caffe)",
+    torch="ssd:prior_box",
     doc="SSD: default boxes for every cell of a feature map (bottom 0) relative to the image (bottom 1): "
         "1 x 2 x H*W*priors*4."))
 
 register(LayerSpec(
     "DetectionOutput", "detection_output_param", (3, 4), (1, 1), shape=_detection_output_shape,
-    category="ssd", fork="SSD (weiliu89/caffe)",
+    category="ssd", fork="SSD (weiliu89/caffe)", torch="ssd:detection_output",
     doc="SSD: decodes boxes, applies NMS and keeps keep_top_k: 1 x 1 x detections x 7 rows."))
 
 register(LayerSpec(
     "MultiBoxLoss", "multibox_loss_param", (4, 4), (1, 1), shape=_multibox_loss_shape, is_loss=True,
-    category="ssd", fork="SSD (weiliu89/caffe)",
+    category="ssd", fork="SSD (weiliu89/caffe)", torch="ssd:multibox_loss",
     doc="SSD training loss: matches priors to ground truth, then localization + confidence loss."))
