@@ -21,6 +21,7 @@ from ..suppressions import parse_suppressions
 from ..syntax.parser import parse
 from ..syntax.tree import Document
 from .headers import read_headers
+from .memo import Memo
 from .netcheck import NetAnalysis, analyse
 from .report import Sink
 from .roots import guess_root
@@ -50,18 +51,23 @@ class CheckResult:
 
 def check_source(source: Source, config: Config | None = None, proto: Path | None = None,
                  store: SchemaStore | None = None, inputs: dict | None = None,
-                 net_checks: bool = True, weights: Path | None = None) -> CheckResult:
+                 net_checks: bool = True, weights: Path | None = None,
+                 document: Document | None = None, memo: Memo | None = None) -> CheckResult:
     """Check one decoded document; never raises on bad input.
 
     ``net_checks=False`` stops after the schema checks (no layer graph, no
-    shapes): what the parse+schema benchmark measures.
+    shapes): what the parse+schema benchmark measures.  ``document``: the
+    text already parsed (the server's incremental re-parse), used when its
+    text is the source's.  ``memo``: results per block kept from the
+    previous check of this document (the server's; see analysis/memo.py).
     """
     with paused_gc():  # every object a check allocates stays alive until it returns
-        return _check(source, config, proto, store, inputs, net_checks, weights)
+        return _check(source, config, proto, store, inputs, net_checks, weights, document, memo)
 
 
 def _check(source: Source, config: Config | None, proto: Path | None, store: SchemaStore | None,
-           inputs: dict | None, net_checks: bool, weights: Path | None) -> CheckResult:
+           inputs: dict | None, net_checks: bool, weights: Path | None,
+           document: Document | None = None, memo: Memo | None = None) -> CheckResult:
     config = config or Config()
     store = store or _DEFAULT_STORE
     sink = Sink()
@@ -69,7 +75,7 @@ def _check(source: Source, config: Config | None, proto: Path | None, store: Sch
     if source.binary:
         return _finish(CheckResult([]), sink, config, source, None)
 
-    doc = parse(source.text)
+    doc = document if document is not None and document.text == source.text else parse(source.text)
     for err in doc.errors:
         sink.add("S001", err.range, err.message)
 
@@ -101,13 +107,15 @@ def _check(source: Source, config: Config | None, proto: Path | None, store: Sch
 
     style = None
     net = None
+    if memo is not None:
+        memo.start(schema, root)
     if root is not None:
-        SchemaChecker(schema, sink).check_message(doc.root, root)
+        SchemaChecker(schema, sink, memo, doc.lines).check_message(doc.root, root, top=True)
         if root.name == "NetParameter":
             style = detect_style(doc)
             check_styles(doc, style, sink)
             if style != "mixed" and net_checks:  # Caffe refuses a mixed net before building anything
-                net = analyse(doc, schema, sink, {**config.inputs, **(inputs or {})})
+                net = analyse(doc, schema, sink, {**config.inputs, **(inputs or {})}, memo=memo)
                 _check_model(doc, net, source.path, config, weights, sink)
                 from ..rules.net_rules import run_net_rules
 
@@ -144,9 +152,10 @@ def _check_model(doc: Document, net: NetAnalysis, path: Path | None, config: Con
 
 def check_text(text: str, path: Path | None = None, config: Config | None = None,
                proto: Path | None = None, store: SchemaStore | None = None,
-               inputs: dict | None = None, net_checks: bool = True, weights: Path | None = None) -> CheckResult:
+               inputs: dict | None = None, net_checks: bool = True, weights: Path | None = None,
+               document: Document | None = None, memo: Memo | None = None) -> CheckResult:
     """Convenience for callers holding text (the server, tests)."""
-    return check_source(Source(text, path), config, proto, store, inputs, net_checks, weights)
+    return check_source(Source(text, path), config, proto, store, inputs, net_checks, weights, document, memo)
 
 
 def check_bytes(data: bytes, path: Path | None = None, config: Config | None = None,

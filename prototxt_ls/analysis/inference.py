@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from ..layers.registry import lookup
 from ..layers.shapes import Shape, ShapeError, fmt
 from ..layers.spec import LayerContext, LayerSpec
-from ..positions import Range
+from ..positions import LineIndex, Range
 from ..schema.model import Schema
 from ..syntax.tree import Field
 from ..model.net import LayerView, NetView
-from ..model.phase import PHASES, NetStateView, included, named_phases
+from ..model.phase import PHASES, NetStateView, included
+from .memo import Memo, moved_fixes, moved_range, moved_related
 from .report import Sink, replace_fix
 
 
@@ -54,13 +54,20 @@ class _Finding:
 
 
 class _PhaseRun:
-    def __init__(self, net: NetView, schema: Schema, state: NetStateView, inputs: dict[str, Shape]) -> None:
+    def __init__(self, net: NetView, schema: Schema, state: NetStateView, inputs: dict[str, Shape],
+                 memo: Memo | None = None, lines: LineIndex | None = None) -> None:
         self.net = net
         self.schema = schema
         self.state = state
         self.inputs = inputs
         self.findings: list[_Finding] = []
         self.result = PhaseResult(state.phase)
+        #: The server's per-block memo (memo.py): a layer whose block and
+        #: input shapes are as last time gets its shapes, weights and
+        #: findings back instead of recomputing them.
+        self.memo = memo
+        self.lines = lines
+        self._state_key = (state.phase, state.level, state.stages)  # hashed per layer: a plain tuple
 
     def add(self, code: str, where: Field | Range | None, message: str, fixes=None, related=None) -> None:
         rng = where_range(where)
@@ -71,13 +78,23 @@ class _PhaseRun:
     def run(self) -> PhaseResult:
         shapes: dict[str, Shape] = {}
         res = self.result
+        memo = self.memo
         for layer in self.net.layers:
-            if not included(layer, self.state, self.schema):
+            if memo is not None and layer.block is not None:
+                if not self._included_memo(layer, memo):
+                    continue
+            elif not included(layer, self.state, self.schema):
                 continue
-            spec = lookup(layer.type) if layer.type else None
+            spec = layer.spec
             bottoms = self._bottoms(layer, shapes)
-            tops = self._tops(layer, spec, bottoms)
-            lr = LayerResult(layer, spec, bottoms, tops)
+            self._reuse(layer, spec)
+            if memo is not None and layer.block is not None and spec is not None and not layer.fixed_shapes:
+                lr = self._memoised(layer, spec, bottoms, memo)
+            else:
+                lr = LayerResult(layer, spec, bottoms, self._tops(layer, spec, bottoms))
+                if spec is not None and not layer.fixed_shapes:
+                    lr.weights, lr.macs = self._weights(layer, spec, bottoms, lr.tops)
+            tops = lr.tops
             res.layers.append(lr)
             for b in layer.bottoms:
                 res.consumers.setdefault(b.name, []).append(layer)
@@ -85,9 +102,37 @@ class _PhaseRun:
                 shapes[t.name] = shape
                 res.blobs[t.name] = shape
                 res.producers.setdefault(t.name, []).append(layer)
-            if spec is not None and not layer.fixed_shapes:
-                lr.weights, lr.macs = self._weights(layer, spec, bottoms, tops)
         return res
+
+    def _included_memo(self, layer: LayerView, memo: Memo) -> bool:
+        hit = memo.get("included", layer.block, self._state_key)
+        if hit is not None:
+            return hit[0]
+        answer = included(layer, self.state, self.schema)
+        memo.put("included", layer.block, self._state_key, answer)
+        return answer
+
+    def _memoised(self, layer: LayerView, spec: LayerSpec, bottoms: list[Shape], memo: Memo) -> LayerResult:
+        """The LayerResult and findings of one layer, from the memo when its
+        block and its input shapes are as last time (the result object itself
+        is shared: nothing changes a LayerResult once made)."""
+        key = (self._state_key, tuple(bottoms), tuple(self.inputs.get(t.name) for t in layer.tops) if self.inputs else ())
+        hit = memo.get("infer", layer.block, key)
+        if hit is not None:
+            (lr, found), delta = hit
+            if lr.layer is layer:
+                if found:
+                    lines = self.lines
+                    self.findings.extend(_Finding(f.code, moved_range(f.rng, delta, lines), f.message,
+                                                  moved_fixes(f.fixes, delta, lines),
+                                                  moved_related(f.related, delta, lines)) for f in found)
+                return lr
+        n = len(self.findings)
+        tops = self._shaped_tops(layer, spec, bottoms)
+        weights, macs = self._weights(layer, spec, bottoms, tops)
+        lr = LayerResult(layer, spec, bottoms, tops, weights, macs)
+        memo.put("infer", layer.block, key, (lr, self.findings[n:]))
+        return lr
 
     # ------------------------------------------------------------------ graph
     def _bottoms(self, layer: LayerView, shapes: dict[str, Shape]) -> list[Shape]:
@@ -105,7 +150,8 @@ class _PhaseRun:
             out.append(None)
         return out
 
-    def _tops(self, layer: LayerView, spec: LayerSpec | None, bottoms: list[Shape]) -> list[Shape]:
+    def _reuse(self, layer: LayerView, spec: LayerSpec | None) -> None:
+        """G303/G306: a top name already produced, other than in place by a type that can."""
         produced = self.result.producers
         for i, t in enumerate(layer.tops):
             if t.name in produced:
@@ -118,11 +164,16 @@ class _PhaseRun:
                 elif spec is not None and not spec.in_place:
                     self.add("G306", t.field, f"{layer.type} cannot compute in place: give layer '{layer.name}' "
                              f"a top of its own instead of '{t.name}'")
+
+    def _tops(self, layer: LayerView, spec: LayerSpec | None, bottoms: list[Shape]) -> list[Shape]:
         if layer.fixed_shapes is not None:
             shapes = list(layer.fixed_shapes)
             return [self.inputs.get(t.name, s) for t, s in zip(layer.tops, shapes)]
         if spec is None:
             return [self.inputs.get(t.name) for t in layer.tops]
+        return self._shaped_tops(layer, spec, bottoms)
+
+    def _shaped_tops(self, layer: LayerView, spec: LayerSpec, bottoms: list[Shape]) -> list[Shape]:
         return [self.inputs.get(t.name, s) if t.name in self.inputs else s
                 for t, s in zip(layer.tops, self._shape(layer, spec, bottoms))]
 
@@ -231,13 +282,15 @@ def judged_phase(phase: str, named: set[str], result: PhaseResult) -> bool:
 
 
 def run_phases(net: NetView, schema: Schema, inputs: dict[str, Shape] | None = None,
-               phases: tuple[str, ...] = PHASES) -> tuple[dict[str, PhaseResult], list[tuple[_Finding, tuple[str, ...]]]]:
+               phases: tuple[str, ...] = PHASES, memo: Memo | None = None, lines: LineIndex | None = None,
+               ) -> tuple[dict[str, PhaseResult], list[tuple[_Finding, tuple[str, ...]]]]:
     """Every phase's result, and the findings merged across the judged phases."""
     results: dict[str, PhaseResult] = {}
     merged: dict[tuple, tuple[_Finding, list[str]]] = {}
-    named = named_phases(net.layers)
+    named = net.phases_named()
     for phase in phases:
-        run = _PhaseRun(net, schema, NetStateView(phase, net.level, tuple(net.stages)), inputs or {})
+        run = _PhaseRun(net, schema, NetStateView(phase, net.level, tuple(net.stages)), inputs or {},
+                        memo if lines is not None else None, lines)
         results[phase] = run.run()
         if not judged_phase(phase, named, results[phase]):
             continue  # the file never builds this phase: its shapes are computed, not judged

@@ -15,10 +15,11 @@ from ..layers.registry import all_types, lookup
 from ..schema.loader import bundled_schema
 from ..layers.shapes import Shape
 from ..model.net import LayerView, NetView, build_net
-from ..model.phase import PHASES, named_phases
+from ..model.phase import PHASES
 from ..schema.model import Schema
 from ..syntax.tree import Document
 from .inference import PhaseResult, judged_phase, report_findings, run_phases, where_range
+from .memo import Memo
 from .report import Sink, replace_fix
 
 _INPUT_DIRECTIVE = re.compile(r"prototxt-ls\s*:\s*input\s+(.+)")
@@ -138,15 +139,15 @@ def _check_type(layer: LayerView, schema: Schema, sink: Sink) -> None:
 
 
 def analyse(doc: Document, schema: Schema, sink: Sink, inputs: dict[str, Shape] | None = None,
-            phases: tuple[str, ...] = PHASES) -> NetAnalysis:
-    """Build the net, check it, and infer shapes for each phase."""
-    net = build_net(doc, schema)
+            phases: tuple[str, ...] = PHASES, memo: Memo | None = None) -> NetAnalysis:
+    """Build the net, check it, and infer shapes for each phase (``memo``: see memo.py)."""
+    net = build_net(doc, schema, memo)
     given = inputs_from_comments(doc, sink)
     if inputs:
         given.update(inputs)
     check_layers(net, schema, sink)
-    results, findings = run_phases(net, schema, given, phases)
-    named = named_phases(net.layers)
+    results, findings = run_phases(net, schema, given, phases, memo, doc.lines)
+    named = net.phases_named()
     judged = [p for p in phases if judged_phase(p, named, results[p])]
     report_findings(findings, phases, sink, len(judged) or len(phases))
     return NetAnalysis(net, results)

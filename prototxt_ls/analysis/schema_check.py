@@ -13,7 +13,9 @@ import difflib
 from ..schema.model import FLOAT_TYPES, INT_TYPES, FieldDef, MessageDef, Schema
 from ..syntax.tree import ListValue, Message, Scalar
 from . import values
+from ..positions import LineIndex
 from .legacy_fields import REPLACEMENTS, V0_MESSAGE, V1_MESSAGE
+from .memo import Memo, moved
 from .report import Sink, replace_fix
 
 _LAYER_MESSAGE = "LayerParameter"
@@ -22,9 +24,13 @@ _LAYER_MESSAGE = "LayerParameter"
 class SchemaChecker:
     """Walks blocks of one document against one schema."""
 
-    def __init__(self, schema: Schema, sink: Sink) -> None:
+    def __init__(self, schema: Schema, sink: Sink, memo: Memo | None = None, lines: LineIndex | None = None) -> None:
         self.schema = schema
         self.sink = sink
+        #: The server's per-block memo: the blocks of the root message an
+        #: edit did not touch report their previous findings (see memo.py).
+        self.memo = memo
+        self.lines = lines
         self._required: dict[str, list[FieldDef]] = {}
         self._legacy: dict[str, FieldDef] | None = None
         self._scalar_check: dict[str, object] = {}
@@ -37,8 +43,10 @@ class SchemaChecker:
         self._scalar_check["bytes"] = values.check_string
 
     # ------------------------------------------------------------------ walk
-    def check_message(self, node: Message, mdef: MessageDef) -> None:
+    def check_message(self, node: Message, mdef: MessageDef, top: bool = False) -> None:
+        """Check one block; ``top`` for the document's root (blocks below it may be memoised)."""
         fields = mdef.fields
+        memo = self.memo if top else None
         seen: dict[str, object] | None = None
         messages = self.schema.messages
         for f in node.fields:
@@ -71,7 +79,10 @@ class SchemaChecker:
                 for v in (value.items if type(value) is ListValue else (value,)):
                     if type(v) is Message:
                         if sub is not None:
-                            self.check_message(v, sub)
+                            if memo is not None and v.open is not None:
+                                self._check_memoised(v, sub, memo)
+                            else:
+                                self.check_message(v, sub)
                     elif v.kind != "missing":
                         self.sink.add("F102", v.range, f"'{fd.name}' is a block ({fd.type_name.rsplit('.', 1)[-1]}):"
                                       f" write '{fd.name} {{ ... }}', not a value")
@@ -91,6 +102,17 @@ class SchemaChecker:
                 if fd.name not in present:
                     where = node.open_range or node.range
                     self.sink.add("F109", where, f"{mdef.name} requires '{fd.name}', which is not set")
+
+    def _check_memoised(self, node: Message, mdef: MessageDef, memo: Memo) -> None:
+        items = self.sink.items
+        hit = memo.get("schema", node, mdef.full_name)
+        if hit is not None:
+            found, delta = hit
+            items.extend(moved(d, delta, self.lines) for d in found)
+            return
+        n = len(items)
+        self.check_message(node, mdef)
+        memo.put("schema", node, mdef.full_name, [moved(d, 0, self.lines) for d in items[n:]])
 
     # ------------------------------------------------------------------ scalars
     def _scalar(self, f, fd: FieldDef, v: Scalar) -> None:

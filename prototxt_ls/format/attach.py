@@ -42,6 +42,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Generator
 
 from ..positions import LineIndex, Position, Range
+from ..syntax.lexer import end_of, start_of
 from ..syntax.tree import Comment, Document, Field, ListValue, Message, Scalar
 from .nodes import FDocument, FNode
 
@@ -144,7 +145,7 @@ def _fields(fields: list[Field], comments: _Comments, text: str, prev_end: int,
     for k, f in enumerate(fields):
         # Offsets straight from the tokens: building Range objects for every
         # node of a large net is most of the cost of this walk.
-        start = f.name_token[2]
+        start = start_of(f.name_token)
         end = _end_offset(f.value)
         line = bisect_right(starts, start) - 1
         end_line = bisect_right(starts, end) - 1
@@ -159,29 +160,29 @@ def _fields(fields: list[Field], comments: _Comments, text: str, prev_end: int,
         node.blank_before = bool(out) and gap
         v = f.value
         if isinstance(v, Message):
-            _add_head(node, comments.take(start, v.open[2] if v.open else start))
+            _add_head(node, comments.take(start, start_of(v.open) if v.open else start))
             yield _block(node, v, comments, text, lines)
         elif isinstance(v, ListValue):
             if any(isinstance(item, Message) for item in v.items):
-                _add_head(node, comments.take(start, v.open[2]))
+                _add_head(node, comments.take(start, start_of(v.open)))
                 node.items = []
                 # Comments between items, or inside an item after its last field, go to the
                 # next item that has a field (above that field), else to the end of the list.
                 pending: list[Comment] = []
-                pos = v.open[3]
+                pos = end_of(v.open)
                 for item in v.items:
                     if isinstance(item, Message):
-                        pending += comments.take(pos, item.open[3])
-                        kids = yield _fields(item.fields, comments, text, item.open[3], item.close[2], lines)
+                        pending += comments.take(pos, end_of(item.open))
+                        kids = yield _fields(item.fields, comments, text, end_of(item.open), start_of(item.close), lines)
                         if kids and pending:
                             kids[0].leading[:0] = [c.text.rstrip() for c in pending]
                             pending = []
-                        pending += comments.take(item.open[3], item.close[3])
-                        pos = item.close[3]
+                        pending += comments.take(end_of(item.open), end_of(item.close))
+                        pos = end_of(item.close)
                         node.items.append(kids)
                     else:
-                        pending += comments.take(pos, item.last[3])
-                        pos = item.last[3]
+                        pending += comments.take(pos, end_of(item.last))
+                        pos = end_of(item.last)
                         node.items.append(_scalar_text(item))
                 pending += comments.take(pos, end)
                 node.inner = [c.text.rstrip() for c in pending]
@@ -191,7 +192,7 @@ def _fields(fields: list[Field], comments: _Comments, text: str, prev_end: int,
         else:
             _add_head(node, comments.take(start, end))
             node.value = _scalar_text(v)
-        before = fields[k + 1].name_token[2] if k + 1 < len(fields) else limit
+        before = start_of(fields[k + 1].name_token) if k + 1 < len(fields) else limit
         tail = comments.take_on_line(end_line, end, before)
         if tail is not None:
             node.trailing = tail.text.rstrip()
@@ -215,12 +216,12 @@ def _scalar_text(v) -> str:
 
 def _end_offset(v) -> int:
     """Offset just after a value's last token."""
-    return v.last[3] if isinstance(v, Scalar) else v.close[3]
+    return end_of(v.last) if isinstance(v, Scalar) else end_of(v.close)
 
 
 def _block(node: FNode, m: Message, comments: _Comments, text: str, lines: LineIndex) -> Generator:
-    open_end = m.open[3]
-    close_start = m.close[2]
+    open_end = end_of(m.open)
+    close_start = start_of(m.close)
     node.children = yield _fields(m.fields, comments, text, open_end, close_start, lines)
     last_end = node.children[-1].source.end.offset if node.children else open_end
     gap, inner, _ = _spaced(comments.take(last_end, close_start), text, last_end)

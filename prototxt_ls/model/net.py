@@ -45,10 +45,15 @@ class LayerView:
     loss_weights: list[float] = field(default_factory=list)
     #: Shapes fixed by the file itself (the old input header).
     fixed_shapes: list[Shape] | None = None
+    _spec: object = field(default=False, repr=False, compare=False)
 
     @property
     def spec(self) -> LayerSpec | None:
-        return lookup(self.type) if self.type else None
+        """The registry's entry for the type (looked up once: the registry is fixed once loaded)."""
+        spec = self._spec
+        if spec is False:
+            spec = self._spec = lookup(self.type) if self.type else None
+        return spec  # type: ignore[return-value]
 
     def name_field(self) -> Field | None:
         return self.body.first("name") if self.body is not None else None
@@ -114,6 +119,15 @@ class NetView:
     stages: list[str] = field(default_factory=list)
     level: int = 0
     problems: list[InputProblem] = field(default_factory=list)
+    _named: set[str] | None = field(default=None, repr=False, compare=False)
+
+    def phases_named(self) -> set[str]:
+        """Phases the include/exclude rules mention (computed once; see phase.named_phases)."""
+        if self._named is None:
+            from .phase import named_phases
+
+            self._named = named_phases(self.layers)
+        return self._named
 
 
 def _strings(block: Message | None, name: str) -> list[BlobRef]:
@@ -147,8 +161,12 @@ def _floats(block: Message | None, name: str) -> list[float]:
     return out
 
 
-def build_net(doc: Document, schema: Schema) -> NetView:
-    """Normalise every layer of a parsed net, in file order."""
+def build_net(doc: Document, schema: Schema, memo=None) -> NetView:
+    """Normalise every layer of a parsed net, in file order.
+
+    ``memo`` (the server's, analysis/memo.py) hands back the LayerView of a
+    block an edit did not touch; only its index is brought up to date.
+    """
     root = doc.root
     name, _ = _scalar_text(root, "name")
     layers: list[LayerView] = []
@@ -157,22 +175,34 @@ def build_net(doc: Document, schema: Schema) -> NetView:
     if header is not None:
         layers.append(header)
     for f in root.fields:
-        if not isinstance(f.value, Message):
+        if not isinstance(f.value, Message) or f.name not in ("layer", "layers"):
             continue
-        if f.name == "layer":
-            layers.append(_v2(len(layers), f))
-        elif f.name == "layers":
-            inner = f.value.first("layer")
-            if inner is not None and isinstance(inner.value, Message):
-                layers.append(_v0(len(layers), f, inner.value))
-            else:
-                layers.append(_v1(len(layers), f))
+        if memo is not None:
+            hit = memo.get("view", f)
+            if hit is not None:
+                view = hit[0]
+                view.index = len(layers)
+                layers.append(view)
+                continue
+        view = _layer_view(len(layers), f)
+        if memo is not None:
+            memo.put("view", f, None, view)
+        layers.append(view)
     state = root.first("state")
     if state is not None and isinstance(state.value, Message):
         p = Params(state.value, schema.message("NetState"), schema)
         net.stages = [s for s in p.all("stage")]
         net.level = p.get("level") or 0
     return net
+
+
+def _layer_view(index: int, f: Field) -> LayerView:
+    if f.name == "layer":
+        return _v2(index, f)
+    inner = f.value.first("layer")
+    if inner is not None and isinstance(inner.value, Message):
+        return _v0(index, f, inner.value)
+    return _v1(index, f)
 
 
 def _v2(index: int, f: Field) -> LayerView:

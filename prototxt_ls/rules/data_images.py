@@ -21,7 +21,11 @@ _LEGACY_HOLDERS = ("Data", "ImageData", "WindowData")
 
 
 def _transform(layer: LayerView, schema: Schema) -> tuple[Params | None, Params | None]:
-    """(transform_param, the type's own parameters for the deprecated fields)."""
+    """(transform_param, the type's own parameters for the deprecated fields);
+    (None, None) at once for a layer that has neither (most layers of a net)."""
+    if layer.style != "V0" and layer.type not in _LEGACY_HOLDERS and (
+            layer.outer is None or "transform_param" not in layer.outer.by_name()):
+        return None, None
     try:
         tp = layer.layer_params(schema).message("transform_param")
         spec = layer.spec

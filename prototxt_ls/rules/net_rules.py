@@ -14,7 +14,6 @@ from pathlib import Path
 from ..analysis.netcheck import NetAnalysis
 from ..analysis.report import Sink
 from ..config import Config
-from ..model.phase import named_phases
 from ..schema.model import Schema
 from ..syntax.tree import Document
 from .data_images import check_image_lists, check_transforms
@@ -46,7 +45,7 @@ def run_net_rules(doc: Document, net: NetAnalysis, schema: Schema, sink: Sink, p
 
 def judged_graphs(net: NetAnalysis) -> list[PhaseGraph]:
     """Graphs of the phases the file builds, TRAIN first."""
-    named = named_phases(net.net.layers)
+    named = net.net.phases_named()
     phases = [(name, result) for name, result in net.phases.items() if not named or name in named]
     phases.sort(key=lambda kv: kv[0] != "TRAIN")
     return [PhaseGraph(result) for _, result in phases]

@@ -11,7 +11,6 @@ chains (``conv1 -> relu1 -> pool1`` all on blob ``conv1``) become a path
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import prod
 
 from ..analysis.inference import LayerResult, PhaseResult, where_range
@@ -24,22 +23,25 @@ from .catalog_pitfalls import NORMALIZATION_TYPES
 _NOT_LEARNED = NORMALIZATION_TYPES | {"Scale", "Bias"}
 
 
-@dataclass
 class Node:
-    index: int
-    result: LayerResult
-    #: Per bottom: (producer node index, its top index), or None when nothing produced it.
-    inputs: list[tuple[int, int] | None] = field(default_factory=list)
-    #: Per top: the (consumer node index, its bottom index) pairs, in file order.
-    outputs: list[list[tuple[int, int]]] = field(default_factory=list)
+    """One layer of a phase, linked as Caffe connects it.
 
-    @property
-    def type(self) -> str:
-        return self.result.layer.type or self.result.layer.type_written
+    ``inputs``: per bottom, (producer node index, its top index), or None when
+    nothing produced it.  ``outputs``: per top, the (consumer node index, its
+    bottom index) pairs, in file order.  A plain slotted class: a large net
+    makes thousands per check.
+    """
 
-    @property
-    def name(self) -> str:
-        return self.result.layer.name
+    __slots__ = ("index", "result", "inputs", "outputs", "type", "name")
+
+    def __init__(self, index: int, result: LayerResult, n_tops: int) -> None:
+        self.index = index
+        self.result = result
+        self.inputs: list[tuple[int, int] | None] = []
+        self.outputs: list[list[tuple[int, int]]] = [[] for _ in range(n_tops)]
+        layer = result.layer
+        self.type: str = layer.type or layer.type_written
+        self.name: str = layer.name
 
     def top_shape(self, i: int = 0) -> Shape:
         tops = self.result.tops
@@ -73,7 +75,7 @@ class PhaseGraph:
         self._unlearned: list[bool] | None = None
         latest: dict[str, tuple[int, int]] = {}
         for i, lr in enumerate(phase.layers):
-            node = Node(i, lr, outputs=[[] for _ in lr.layer.tops])
+            node = Node(i, lr, len(lr.layer.tops))
             for j, b in enumerate(lr.layer.bottoms):
                 src = latest.get(b.name)
                 node.inputs.append(src)

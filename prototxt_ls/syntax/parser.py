@@ -108,9 +108,10 @@ def parse(text: str) -> Document:
     return Document(text, root, [_comment(t, text) for t in comments], errors, lines)
 
 
-def _run(text: str, comments: list, errors: list, lines: LineIndex, builder: _Builder) -> tuple[list, list]:
-    """Lex, then feed the driver, handing each refused token to recovery."""
-    tokens = tokenize(text, comments, lines)
+def _run(text: str, comments: list, errors: list, lines: LineIndex, builder: _Builder,
+         start: int = 0, stop: int | None = None) -> tuple[list, list]:
+    """Lex ``text[start:stop]``, then feed the driver, handing each refused token to recovery."""
+    tokens = tokenize(text, comments, lines, start, stop)
     driver = Driver(builder)
     recovery = Recovery(text, errors, driver)
     i, n = 0, len(tokens)

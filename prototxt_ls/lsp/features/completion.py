@@ -33,7 +33,7 @@ from ...model.net import LayerView
 from ...positions import LineIndex, Position, Range
 from ...schema.loader import bundled_schema
 from ...schema.model import FieldDef, MessageDef, Schema
-from ...syntax.lexer import tokenize
+from ...syntax.lexer import end_of, start_of, tokenize
 from ..convert import to_lsp_range
 from ..locate import Scope, cursor, layer_at, net_layers, scope_at
 from ..server import PrototxtServer, safe
@@ -198,7 +198,7 @@ def field_items(result: CheckResult, scope: Scope, ctx: Context, lines: LineInde
     present = {}
     for f in scope.message.fields:
         t = f.name_token
-        if not (t[2] <= cur <= t[3]):  # the word being typed does not count
+        if not (start_of(t) <= cur <= end_of(t)):  # the word being typed does not count
             present[f.name] = f
     oneofs_set = {mdef.fields[n].oneof for n in present if n in mdef.fields and mdef.fields[n].oneof}
     spec_params = _type_params(layer) if mdef.name in LAYER_MESSAGES else ()

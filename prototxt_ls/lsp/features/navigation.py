@@ -35,6 +35,7 @@ from pygls.exceptions import JsonRpcException
 from ...model.net import LayerView, NetView, build_net
 from ...model.phase import PHASES, NetStateView, included
 from ...rules.solver_files import search_bases
+from ...syntax.lexer import end_of, start_of
 from ...syntax.tree import Field, Message, Scalar
 from ..convert import to_lsp_range
 from ..documents import Analysis, uri_to_path
@@ -60,7 +61,7 @@ def span_range(a: Analysis, start: int, end: int) -> lsp.Range:
 
 
 def scalar_span(s: Scalar) -> tuple[int, int]:
-    return s.first[2], s.last[3]
+    return start_of(s.first), end_of(s.last)
 
 
 def string_contents(s: Scalar) -> tuple[int, int] | None:
@@ -71,7 +72,7 @@ def string_contents(s: Scalar) -> tuple[int, int] | None:
     p = s.parts[0]
     if len(p) < 2 or p[0] != p[-1] or "\\" in p:
         return None
-    return s.first[2] + 1, s.first[3] - 1
+    return start_of(s.first) + 1, end_of(s.first) - 1
 
 
 # ---------------------------------------------------------------------- the name index
@@ -87,11 +88,11 @@ class Ref:
 
     @property
     def start(self) -> int:
-        return self.scalar.first[2]
+        return start_of(self.scalar.first)
 
     @property
     def end(self) -> int:
-        return self.scalar.last[3]
+        return end_of(self.scalar.last)
 
     @property
     def order(self) -> int:

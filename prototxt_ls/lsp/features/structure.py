@@ -23,6 +23,7 @@ from lsprotocol import types as lsp
 
 from ...layers.shapes import fmt
 from ...model.net import LayerView, build_net
+from ...syntax.lexer import end_of, start_of
 from ...syntax.tree import Document, Field, ListValue, Message, Scalar
 from ..documents import Analysis
 from ..server import PrototxtServer, safe
@@ -35,16 +36,16 @@ _DETAIL_MAX = 60
 def _end(value) -> int:
     """End offset of a value (a recovered, unclosed block ends where its close token was put)."""
     if isinstance(value, Scalar):
-        return value.last[3]
+        return end_of(value.last)
     if isinstance(value, (Message, ListValue)):
         if value.close is not None:
-            return value.close[3]
+            return end_of(value.close)
         return value.range.end.offset
     return 0
 
 
 def _start(f: Field) -> int:
-    return f.name_token[2]
+    return start_of(f.name_token)
 
 
 def _whole(a: Analysis) -> lsp.Range:
@@ -56,7 +57,7 @@ def _field_range(a: Analysis, f: Field) -> lsp.Range:
 
 
 def _name_range(a: Analysis, f: Field) -> lsp.Range:
-    return span_range(a, f.name_token[2], f.name_token[3])
+    return span_range(a, start_of(f.name_token), end_of(f.name_token))
 
 
 def _short(text: str) -> str:
@@ -86,7 +87,7 @@ def _generic(a: Analysis, m: Message, kind: lsp.SymbolKind, depth: int = 0) -> l
         elif isinstance(f.value, Scalar):
             detail = _short(f.value.text) or None
         else:
-            detail = _short(a.text[f.value.open[2]:_end(f.value)]) or None
+            detail = _short(a.text[start_of(f.value.open):_end(f.value)]) or None
         out.append(lsp.DocumentSymbol(name=f.name, kind=kind, range=_field_range(a, f),
                                       selection_range=_name_range(a, f), detail=detail, children=children))
     return out
@@ -141,7 +142,7 @@ def _layer_symbol(a: Analysis, layer: LayerView, extra: list[Field]) -> lsp.Docu
                                   detail=detail)
     if nf is not None and isinstance(nf.value, Scalar):
         s = nf.value
-        sel = string_contents(s) or (s.first[2], s.last[3])
+        sel = string_contents(s) or (start_of(s.first), end_of(s.last))
         selection = span_range(a, *sel)
     else:
         selection = _name_range(a, block)
@@ -189,7 +190,7 @@ def _net_symbols(a: Analysis) -> list[lsp.DocumentSymbol]:
     if name_field is not None and isinstance(name_field.value, Scalar):
         s = name_field.value
         net_name = s.string_value if s.kind == "string" else s.text
-        sel = span_range(a, *(string_contents(s) or (s.first[2], s.last[3])))
+        sel = span_range(a, *(string_contents(s) or (start_of(s.first), end_of(s.last))))
     else:
         net_name, sel = "", span_range(a, 0, 0)
     n = sum(1 for c in children if c.kind == lsp.SymbolKind.Class)
@@ -225,8 +226,8 @@ def _close_line(a: Analysis, value: Message | ListValue) -> int | None:
     lines = a.lines
     close = value.close
     if close is not None and close[1]:  # a real closing bracket
-        line = lines.line_of(close[2])
-        before = a.text[lines.line_starts[line]:close[2]]
+        line = lines.line_of(start_of(close))
+        before = a.text[lines.line_starts[line]:start_of(close)]
         return line - 1 if not before.strip() else line
     # Closed by recovery: fold to the end of its last content.
     items = value.fields if isinstance(value, Message) else value.items
@@ -247,7 +248,7 @@ def _fold_blocks(a: Analysis, m: Message, out: list[lsp.FoldingRange], depth: in
         for v in values:
             if not isinstance(v, (Message, ListValue)) or v.open is None:
                 continue
-            start = a.lines.line_of(_start(f) if v is f.value else v.open[2])
+            start = a.lines.line_of(_start(f) if v is f.value else start_of(v.open))
             end = _close_line(a, v)
             if end is not None and end > start:
                 out.append(lsp.FoldingRange(start_line=start, end_line=end))
@@ -297,10 +298,10 @@ def _field_at(fields: list[Field], offset: int) -> Field | None:
 
 
 def _scalar_spans(s: Scalar, offset: int, spans: list[tuple[int, int]]) -> None:
-    spans.append((s.first[2], s.last[3]))
+    spans.append((start_of(s.first), end_of(s.last)))
     for tok in (s.first, s.last):
-        if tok[2] <= offset <= tok[3]:
-            spans.append((tok[2], tok[3]))
+        if start_of(tok) <= offset <= end_of(tok):
+            spans.append((start_of(tok), end_of(tok)))
             break
     inner = string_contents(s)
     if inner is not None and inner[0] <= offset <= inner[1]:
@@ -319,12 +320,12 @@ def selection_spans(a: Analysis, offset: int) -> list[tuple[int, int]]:
         if f is None:
             break
         spans.append((_start(f), _end(f.value)))
-        if f.name_token[2] <= offset <= f.name_token[3] and f.name_token[3] > f.name_token[2]:
-            spans.append((f.name_token[2], f.name_token[3]))
+        if start_of(f.name_token) <= offset <= end_of(f.name_token) and end_of(f.name_token) > start_of(f.name_token):
+            spans.append((start_of(f.name_token), end_of(f.name_token)))
             break
         v = f.value
         if isinstance(v, ListValue):
-            spans.append((v.open[2], _end(v)))
+            spans.append((start_of(v.open), _end(v)))
             item = next((it for it in v.items if it.range.start.offset <= offset <= _end(it)), None)
             if isinstance(item, Scalar):
                 _scalar_spans(item, offset, spans)
@@ -335,8 +336,8 @@ def selection_spans(a: Analysis, offset: int) -> list[tuple[int, int]]:
         if isinstance(v, Message):
             if v.open is None:
                 break
-            spans.append((v.open[2], _end(v)))
-            if v.open[3] <= offset and (v.close is None or not v.close[1] or offset <= v.close[2]):
+            spans.append((start_of(v.open), _end(v)))
+            if end_of(v.open) <= offset and (v.close is None or not v.close[1] or offset <= start_of(v.close)):
                 m = v
                 continue
             break
