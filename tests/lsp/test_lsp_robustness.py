@@ -89,3 +89,64 @@ async def test_a_large_file_is_analysed(client: LanguageClient, tmp_path: Path):
     uri = open_doc(client, tmp_path / "big.prototxt", text)
     diags = await wait_diagnostics(client, uri, timeout=60)
     assert [d.code for d in diags] == ["G307"]
+
+
+def _five_megabytes() -> str:
+    """A 5 MB net: a chain of small conv/ReLU blocks (shapes inferred all the way)."""
+    blocks = []
+    prev = "data"
+    i = 0
+    size = len(BASE)
+    while size < 5_000_000:
+        block = (f'layer {{\n  name: "c{i}"\n  type: "Convolution"\n  bottom: "{prev}"\n  top: "c{i}"\n'
+                 f'  convolution_param {{ num_output: 8 kernel_size: 1 }}\n}}\n'
+                 f'layer {{\n  name: "r{i}"\n  type: "ReLU"\n  bottom: "c{i}"\n  top: "c{i}"\n}}\n')
+        blocks.append(block)
+        size += len(block)
+        prev = f"c{i}"
+        i += 1
+    return BASE + "".join(blocks)
+
+
+async def test_a_five_megabyte_file_leaves_a_working_server(client: LanguageClient, tmp_path: Path):
+    """While a 5 MB net is analysed the server still answers requests on other
+    files; its diagnostics arrive, and an edit in its middle is re-checked."""
+    big = _five_megabytes()
+    assert len(big.encode()) >= 5_000_000
+    small = open_doc(client, tmp_path / "small.prototxt", BASE)
+    await wait_diagnostics(client, small)
+    uri = open_doc(client, tmp_path / "big.prototxt", big)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=small), position=lsp.Position(line=12, character=25)))
+    assert hover is not None and "num_output" in str(hover.contents)
+    assert list(await wait_diagnostics(client, uri, timeout=120)) == []
+    at = big.index("num_output: 8", len(big) // 2)
+    line = big.count("\n", 0, at)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(
+            text=big[:at] + "num_outpt: 8" + big[at + len("num_output: 8"):])]))
+    for _ in range(1200):
+        await asyncio.sleep(0.05)
+        diags = client.diagnostics.get(uri) or []
+        if any(d.code == "F101" for d in diags):
+            break
+    assert any(d.code == "F101" and d.range.start.line == line for d in diags), diags
+
+
+def test_memory_with_a_ten_thousand_line_net_open_stays_under_200_mb():
+    """The server process's peak resident memory (Linux /proc) with a
+    10,000+-line net open and edited (benchmarks/bench_lsp_memory.py)."""
+    import sys
+
+    import pytest
+
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("needs Linux /proc")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_lsp_memory import measure, ten_thousand_lines
+
+    text = ten_thousand_lines()
+    assert text.count("\n") >= 10_000
+    r = measure(text, edits=3)
+    assert r["peak_mib"] < 200, r

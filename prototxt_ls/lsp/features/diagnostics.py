@@ -1,57 +1,80 @@
 """Diagnostics: pushed on open/change/save (latest version only), pulled on request,
 re-checked when a related file (caffe.proto, a model, pyproject) changes, and the
-editor's settings from workspace/configuration."""
+editor's settings from workspace/configuration.
+
+Checks run on one worker thread, so a long check (a 5 MB net takes seconds)
+never stops the server from answering: hover, completion and the rest keep
+working on other documents meanwhile.  Checks run one at a time, in the
+order edits arrive; a result is published only if no newer edit of the
+document has arrived since (that edit's own check publishes).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from lsprotocol import types as lsp
 
 from ..convert import to_lsp_diagnostic
+from ..documents import Analysis
 from ..server import PrototxtServer, safe
 
 DEBOUNCE_S = 0.05
+_CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prototxt-ls-check")
 
 
-def _lsp_diagnostics(server: PrototxtServer, uri: str) -> tuple[int | None, list[lsp.Diagnostic]]:
-    a = server.analysis(uri)
-    if a is None:
-        return None, []
-    return a.version, [to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics]
+def _current(server: PrototxtServer, uri: str):
+    """The open document's (text, version), or None when it is not open."""
+    if uri not in server.workspace.text_documents:
+        return None
+    try:
+        doc = server.workspace.get_text_document(uri)
+    except Exception:
+        return None
+    return doc.source, doc.version
 
 
 def register(server: PrototxtServer) -> None:
     pending: dict[str, asyncio.Task] = {}
 
+    def publish(uri: str, a: Analysis) -> None:
+        current = _current(server, uri)
+        if current is None or (a.version is not None and current[1] is not None and a.version != current[1]):
+            return  # closed, or a newer edit arrived: its own check will publish
+        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, version=a.version, diagnostics=[to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics]))
+
     def publish_now(uri: str) -> None:
-        version, diags = _lsp_diagnostics(server, uri)
-        try:
-            current = server.workspace.get_text_document(uri).version
-        except Exception:
+        a = server.analysis(uri)
+        if a is not None:
+            publish(uri, a)
+
+    async def check_and_publish(uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        current = _current(server, uri)
+        if current is None:
             return
-        if version is not None and current is not None and version != current:
-            return  # a newer edit arrived: its own publish will follow
-        server.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diags))
+        text, version = current
+        analyse = safe()(server.docs.analyse)
+        a = await asyncio.get_running_loop().run_in_executor(_CHECKS, analyse, uri, text, version)
+        if a is not None:
+            safe()(publish)(uri, a)
 
-    async def publish_later(uri: str) -> None:
-        await asyncio.sleep(DEBOUNCE_S)
-        safe()(publish_now)(uri)
-
-    def schedule(uri: str) -> None:
+    def schedule(uri: str, delay: float = DEBOUNCE_S) -> None:
         task = pending.get(uri)
         if task is not None and not task.done():
             task.cancel()
         try:
-            pending[uri] = asyncio.get_running_loop().create_task(publish_later(uri))
+            pending[uri] = asyncio.get_running_loop().create_task(check_and_publish(uri, delay))
         except RuntimeError:  # no loop (tests calling directly)
             safe()(publish_now)(uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @safe()
     def did_open(ls: PrototxtServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        publish_now(params.text_document.uri)
+        schedule(params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     @safe()
@@ -61,7 +84,7 @@ def register(server: PrototxtServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     @safe()
     def did_save(ls: PrototxtServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        publish_now(params.text_document.uri)
+        schedule(params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     @safe()
@@ -73,10 +96,16 @@ def register(server: PrototxtServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC,
                     lsp.DiagnosticOptions(identifier="prototxt-ls", inter_file_dependencies=True,
                                           workspace_diagnostics=False))
-    @safe(lambda: lsp.RelatedFullDocumentDiagnosticReport(items=[]))
-    def pull(ls: PrototxtServer, params: lsp.DocumentDiagnosticParams):
-        _, diags = _lsp_diagnostics(ls, params.text_document.uri)
-        return lsp.RelatedFullDocumentDiagnosticReport(items=diags)
+    async def pull(ls: PrototxtServer, params: lsp.DocumentDiagnosticParams):
+        uri = params.text_document.uri
+        current = _current(ls, uri)
+        items: list[lsp.Diagnostic] = []
+        if current is not None:
+            analyse = safe()(ls.docs.analyse)
+            a = await asyncio.get_running_loop().run_in_executor(_CHECKS, analyse, uri, *current)
+            if a is not None:
+                items = safe(list)(lambda: [to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics])()
+        return lsp.RelatedFullDocumentDiagnosticReport(items=items)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @safe()
@@ -84,7 +113,7 @@ def register(server: PrototxtServer) -> None:
         # A schema, model, net named by a solver or pyproject changed: re-check every open document.
         ls.docs.invalidate_all()
         for uri in list(ls.workspace.text_documents):
-            publish_now(uri)
+            schedule(uri, 0)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @safe()
@@ -95,7 +124,7 @@ def register(server: PrototxtServer) -> None:
             if isinstance(table, dict):
                 apply_settings(ls, table)
         for uri in list(ls.workspace.text_documents):
-            publish_now(uri)
+            schedule(uri, 0)
         caps = ls.client_capabilities.workspace
         if caps is not None and caps.inlay_hint is not None and caps.inlay_hint.refresh_support:
             ls.workspace_inlay_hint_refresh(None)  # shapes may have been switched on or off
@@ -110,7 +139,7 @@ def register(server: PrototxtServer) -> None:
         if result and isinstance(result[0], dict):
             apply_settings(ls, result[0])
             for uri in list(ls.workspace.text_documents):  # opened before the settings arrived
-                safe()(publish_now)(uri)
+                schedule(uri, 0)
 
 
 def apply_settings(ls: PrototxtServer, table: dict) -> None:
