@@ -68,6 +68,7 @@ class _PhaseRun:
         self.memo = memo
         self.lines = lines
         self._state_key = (state.phase, state.level, state.stages)  # hashed per layer: a plain tuple
+        self._last_context: tuple | None = None
 
     def add(self, code: str, where: Field | Range | None, message: str, fixes=None, related=None) -> None:
         rng = where_range(where)
@@ -179,9 +180,24 @@ class _PhaseRun:
 
     # ------------------------------------------------------------------ shapes
     def _context(self, layer: LayerView, spec: LayerSpec, bottoms: list[Shape]) -> LayerContext:
-        return LayerContext(layer.name, layer.type, layer.type_params(self.schema, spec),
-                            layer.layer_params(self.schema), bottoms, len(layer.tops), self.state.phase,
-                            [t.name for t in layer.tops])
+        """The shape/weights/MACs functions' view of a layer.  Made once per
+        layer and bottoms (shapes, then weights and MACs, use the same), its
+        parameter views once per block while the server's memo keeps them."""
+        last = self._last_context
+        if last is not None and last[0] is layer and last[1] is bottoms:
+            return last[2]
+        memo = self.memo
+        hit = memo.get("params", layer.block, spec.type) if memo is not None and layer.block is not None else None
+        if hit is not None:
+            p, whole = hit[0]
+        else:
+            p, whole = layer.type_params(self.schema, spec), layer.layer_params(self.schema)
+            if memo is not None and layer.block is not None:
+                memo.put("params", layer.block, spec.type, (p, whole))
+        ctx = LayerContext(layer.name, layer.type, p, whole, bottoms, len(layer.tops), self.state.phase,
+                           [t.name for t in layer.tops])
+        self._last_context = (layer, bottoms, ctx)
+        return ctx
 
     def _shape(self, layer: LayerView, spec: LayerSpec, bottoms: list[Shape]) -> list[Shape]:
         n = len(layer.tops)

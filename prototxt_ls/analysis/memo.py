@@ -53,8 +53,10 @@ class Memo:
         k = (kind, id(node), key)
         entry = self._old.get(k)
         if entry is None or entry[0] is not node:
-            self.misses += 1
-            return None
+            entry = self._new.get(k)  # stored earlier in this check (the other phase)
+            if entry is None or entry[0] is not node:
+                self.misses += 1
+                return None
         self._new[k] = entry
         self.hits += 1
         return entry[3], entry[1].shift - entry[2]
