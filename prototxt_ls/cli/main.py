@@ -1,4 +1,4 @@
-"""``prototxt-ls`` command line: ``lint``, ``format``, ``upgrade``, ``shapes``, ``weights``,
+"""``prototxt-ls`` command line: ``lint``, ``format``, ``upgrade``, ``shapes``, ``sim``, ``weights``,
 ``rules``, ``rule``.
 
 Exit codes: 0 clean (nothing at or above ``--fail-on``), 1 findings at or
@@ -62,6 +62,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shape of a blob Caffe sizes at run time (repeatable; '?' for unknown)")
     shapes.add_argument("--proto", type=Path, help="caffe.proto to use (a fork's, for example)")
     shapes.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sim = sub.add_parser("sim", help="run the net in PyTorch: per-layer times, GPU estimates, debug info",
+                         description="Simulate the net in PyTorch (needs the `sim` extra: pip install "
+                         "'prototxt-ls[sim]'). By default time every layer's forward and backward as `caffe time` "
+                         "does; --debug-info runs a few SGD iterations printing Caffe's debug_info lines and reports "
+                         "the first NaN/Inf, exploding gradients and layers that never learn. Exit codes: 0 fine; "
+                         "1 an error-severity finding (shape mismatch, NaN/Inf); 2 unusable input or no PyTorch.")
+    sim.add_argument("file", metavar="FILE")
+    sim.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run (default: cpu)")
+    sim.add_argument("--iterations", type=int, default=None, metavar="N",
+                     help="timed iterations (default 10), or debug-info iterations (default 3)")
+    sim.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed iterations first (default 1)")
+    sim.add_argument("--phase", default="TRAIN", help="TRAIN or TEST (default: TRAIN, as caffe time)")
+    sim.add_argument("--input", action="append", metavar="NAME=N,C,H,W",
+                     help="shape of an input blob, e.g. data=1,3,224,224 (repeatable)")
+    sim.add_argument("--weights", type=Path, metavar="MODEL", help=".caffemodel to take the layers' blobs from")
+    sim.add_argument("--estimate", metavar="GPU",
+                     help="also estimate each layer's time on this GPU (V100, A100, H100, H200, L4, T4, RTX4090...)")
+    sim.add_argument("--json", action="store_true", help="machine-readable output")
+    sim.add_argument("--debug-info", action="store_true",
+                     help="run SGD iterations printing Caffe's debug_info lines; report NaN/Inf, exploding and "
+                     "zero gradients")
+    sim.add_argument("--solver", type=Path, metavar="SOLVER", help="solver whose base_lr --debug-info uses "
+                     "(default 0.01)")
+    sim.add_argument("--allow-python-layers", action="store_true",
+                     help="import and run the modules of `type: \"Python\"` layers (runs their code)")
+    sim.add_argument("--proto", type=Path, help="caffe.proto to use (a fork's, for example)")
+    sim.add_argument("--no-color", action="store_true", help="plain text output")
 
     weights = sub.add_parser("weights", help="list a .caffemodel's layers, blobs and shapes",
                              description="Read a .caffemodel without loading its weights and list what it holds.")
@@ -135,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             from .shapes import run_shapes
 
             return run_shapes(args)
+        if args.command == "sim":
+            from .sim_cmd import run_sim
+
+            return run_sim(args)
         if args.command == "weights":
             from .weights import run_weights
 

@@ -11,6 +11,10 @@ NetParameter name 1, layers 2, layer 100; LayerParameter name 1, type 2,
 blobs 7; V1LayerParameter layer 1, name 4, type 5, blobs 6; V0LayerParameter
 name 1, type 2, blobs 50; BlobProto num 1, channels 2, height 3, width 4,
 data 5, diff 6, shape 7, double_data 8, double_diff 9; BlobShape dim 1.
+
+Where the values are is recorded too (``BlobInfo.segments``: byte offset,
+value count and "f4"/"f8" of each run of stored data), so the simulator can
+read exactly those bytes later; this module still decodes none of them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ class BlobInfo:
     legacy: bool = False
     #: Number of values stored (float or double data); None if none stored.
     stored: int | None = None
+    #: Where the stored values are: (byte offset in the file, value count,
+    #: "f4" for ``data`` / "f8" for ``double_data``), in file order; one run
+    #: per packed field, one per value when written unpacked.
+    segments: list[tuple[int, int, str]] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass
@@ -76,6 +84,7 @@ def _blob(buf, start: int, stop: int) -> BlobInfo:
     legacy = [None, None, None, None]
     has_shape = False
     stored = None
+    segments: list[tuple[int, int, str]] = []
     for number, wire, value, end, _at in fields(buf, start, stop):
         if number == 7 and wire == LEN:
             has_shape = True
@@ -91,20 +100,23 @@ def _blob(buf, start: int, stop: int) -> BlobInfo:
                 raise WireError(f"packed float data of {end - value} bytes is not a whole number of floats",
                                 value)
             stored = (stored or 0) + (end - value) // 4
+            segments.append((value, (end - value) // 4, "f4"))
         elif number == 5 and wire == FIXED32:
             stored = (stored or 0) + 1
+            segments.append((end - 4, 1, "f4"))
         elif number == 8 and wire == LEN:
             if (end - value) % 8:
                 raise WireError(f"packed double data of {end - value} bytes is not a whole number of doubles",
                                 value)
             stored = (stored or 0) + (end - value) // 8
+            segments.append((value, (end - value) // 8, "f8"))
     # Caffe's Blob::FromProto and ShapeEquals: any of num/channels/height/width
     # makes the blob a legacy 4-D one (unset ones are 0), whatever `shape` says.
     if any(v is not None for v in legacy):
-        return BlobInfo(tuple(v if v is not None else 0 for v in legacy), True, stored)
+        return BlobInfo(tuple(v if v is not None else 0 for v in legacy), True, stored, segments)
     if has_shape:
-        return BlobInfo(tuple(dims), False, stored)
-    return BlobInfo((), False, stored)
+        return BlobInfo(tuple(dims), False, stored, segments)
+    return BlobInfo((), False, stored, segments)
 
 
 def _layer_v2(buf, start: int, stop: int, at: int) -> ModelLayer:

@@ -152,14 +152,19 @@ def weight_layers(result, phase: str = "TRAIN", *, skip_unknown: bool = False) -
         if not shapes:
             continue
         out.append(WeightLayer(lr.layer.name, lr.layer.type, [tuple(s) for s in shapes],
-                               _layer_fillers(lr, schema, len(shapes))))
+                               layer_fillers(lr, schema, len(shapes))))
     if unknown and not skip_unknown:
         raise ValueError(f"weight shapes with unknown dimensions in {len(unknown)} layer(s) of the {phase} "
                          f"phase: {', '.join(unknown)}")
     return WeightLayers(out, unknown)
 
 
-def _layer_fillers(lr, schema, n: int) -> list[Params | Mapping | None]:
+def layer_fillers(lr, schema, n: int) -> list[Params | Mapping | None]:
+    """The filler of each of the layer's ``n`` weight blobs, as Caffe would choose it.
+
+    ``lr`` is the layer's LayerResult; a blob past the type's table (or of a
+    type with none) gets None, i.e. zeros.  Shared with the simulator.
+    """
     table = TYPE_FILLERS.get(lr.layer.type)
     if not table or schema is None:
         return [None] * n
@@ -553,4 +558,4 @@ def build_net_message(layers: Sequence[WeightLayer], *, name: str = "", fill: st
 
 
 __all__ = ["CHUNK", "FILLER_DEFAULTS", "TYPE_FILLERS", "WeightLayer", "WeightLayers", "blob_values",
-           "build_net_message", "filler_spec", "weight_layers", "write_caffemodel"]
+           "build_net_message", "filler_spec", "layer_fillers", "weight_layers", "write_caffemodel"]
