@@ -172,15 +172,23 @@ def _finish(result: CheckResult, sink: Sink, config: Config, source: Source, doc
             sink.add("C901", rng, f"'{sel}' is not a prototxt-ls rule code or name; nothing is suppressed")
     else:
         sup = None
+    result.diagnostics = select(sink.items, config, source.path, sup)
+    result.unfiltered = sink.items
+    return result
+
+
+def select(diagnostics: list[Diagnostic], config: Config, path: Path | None, sup) -> list[Diagnostic]:
+    """What the configuration (select/ignore/per-file-ignores) and the file's
+    ``# prototxt-ls: disable=`` comments (``sup``, or None) keep, with the
+    configured severities, sorted by position.  Lint's findings and the
+    simulator's go through the same filter."""
     kept = []
-    for d in sink.items:
-        if not config.enabled(d.code, source.path):
+    for d in diagnostics:
+        if not config.enabled(d.code, path):
             continue
         if sup is not None and d.code != "C901" and sup.silenced(d.code, d.range.start.line):
             continue
         d.severity = config.severity_of(d.code, d.severity)
         kept.append(d)
     kept.sort(key=lambda d: (d.range.start.line, d.range.start.column, d.code))
-    result.diagnostics = kept
-    result.unfiltered = sink.items
-    return result
+    return kept

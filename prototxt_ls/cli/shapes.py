@@ -19,13 +19,11 @@ import json
 import sys
 from pathlib import Path
 
-from ..analysis.check import check_bytes
 from ..analysis.inference import LayerResult, PhaseResult
-from ..analysis.netcheck import parse_input_spec
-from ..config import load_config
 from ..diagnostics import Severity
 from ..layers.shapes import count, fmt, to_json
 from .main import UsageError
+from .netfile import checked_net, input_shapes
 
 FLOAT_BYTES = 4
 
@@ -69,20 +67,7 @@ def _human(n: int | None, unit: str = "") -> str:
 
 def run_shapes(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    inputs = {}
-    for spec in args.input or []:
-        try:
-            inputs.update(parse_input_spec(spec))
-        except ValueError as exc:
-            raise UsageError(f"--input: {exc}") from None
-    cfg = load_config(path)
-    res = check_bytes(data, path, cfg, args.proto, inputs=inputs)
-    if res.net is None:
-        raise UsageError(f"{path} is not a net (it reads as {res.root.full_name if res.root else 'nothing'})")
+    _, res = checked_net(path, args.proto, input_shapes(args.input))
     phase = args.phase.upper()
     result = res.net.phases.get(phase)
     if result is None:

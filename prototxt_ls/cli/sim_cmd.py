@@ -66,18 +66,6 @@ def run_sim(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- setup
-def _inputs(specs: list[str] | None) -> dict:
-    from ..analysis.netcheck import parse_input_spec
-
-    shapes: dict = {}
-    for spec in specs or []:
-        try:
-            shapes.update(parse_input_spec(spec))
-        except ValueError as exc:
-            raise UsageError(f"--input: {exc}") from None
-    return shapes
-
-
 def _device(name: str) -> str:
     import torch
 
@@ -121,18 +109,10 @@ def _base_lr(solver: Path | None, proto: Path | None) -> float:
 
 
 def _check(args: argparse.Namespace, shapes: dict):
-    from ..analysis.check import check_bytes
-    from ..config import load_config
+    from .netfile import checked_net
 
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    cfg = load_config(path)
-    res = check_bytes(data, path, cfg, args.proto, inputs=shapes)
-    if res.net is None:
-        raise UsageError(f"{path} is not a net (it reads as {res.root.full_name if res.root else 'nothing'})")
+    cfg, res = checked_net(path, args.proto, shapes)
     errors = [d for d in res.diagnostics if d.severity == Severity.ERROR]
     if errors:
         print(f"prototxt-ls: {len(errors)} error(s) in {path}; `prototxt-ls lint {path}` shows them; "
@@ -142,27 +122,19 @@ def _check(args: argparse.Namespace, shapes: dict):
 
 def _filtered(diags: list[Diagnostic], res, cfg, path: Path) -> list[Diagnostic]:
     """The project's select/ignore/severity settings and ``# prototxt-ls: disable=`` comments, as lint applies them."""
+    from ..analysis.check import select
     from ..suppressions import parse_suppressions
 
     doc = res.document
-    sup = parse_suppressions(doc.comments, doc.text) if doc is not None else None
-    kept = []
-    for d in diags:
-        if not cfg.enabled(d.code, path):
-            continue
-        if sup is not None and sup.silenced(d.code, d.range.start.line):
-            continue
-        d.severity = cfg.severity_of(d.code, d.severity)
-        kept.append(d)
-    kept.sort(key=lambda d: (d.range.start.line, d.range.start.column, d.code))
-    return kept
+    return select(diags, cfg, path, parse_suppressions(doc.comments, doc.text) if doc is not None else None)
 
 
 def _run(args: argparse.Namespace) -> int:
     from ..sim.inputs import InputShapeError
     from ..sim.net import build_net, make_inputs
+    from .netfile import input_shapes
 
-    shapes = _inputs(args.input)
+    shapes = input_shapes(args.input)
     phase = args.phase.upper()
     if phase not in ("TRAIN", "TEST"):
         raise UsageError(f"unknown phase {args.phase!r}: use TRAIN or TEST")
