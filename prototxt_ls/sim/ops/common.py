@@ -284,8 +284,10 @@ class BatchNorm(CaffeOp):
         self.maf = p.get("moving_average_fraction")
 
     def _global_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
-        factor = float(self.blobs[2].reshape(-1)[0])
-        scale = 0.0 if factor == 0 else 1.0 / factor
+        # Caffe: a scale factor of 0 means "no statistics yet" and scales by 0.
+        # Kept as a tensor (no .item()), so the op also runs on the meta device.
+        factor = self.blobs[2].reshape(-1)[:1]
+        scale = torch.where(factor == 0, torch.zeros_like(factor), 1.0 / factor)
         return self.blobs[0] * scale, self.blobs[1] * scale
 
     def _update_running(self, mean: torch.Tensor, var: torch.Tensor, m: int) -> None:
