@@ -10,8 +10,8 @@ extra key, so a block that changed (a new object) is always recomputed.
 
 Findings keep absolute ranges; a block that moved reports them moved by the
 distance its segment shifted since they were computed (:func:`moved`).
-Entries not used by a check are dropped at the next one, so the memo holds
-one version's worth of results.  The CLI does not use a memo.
+Entries no check has used for a few versions are dropped, so the memo
+holds a few versions' worth of results.  The CLI does not use a memo.
 """
 
 from __future__ import annotations
@@ -29,41 +29,57 @@ def segment_of(node: Field | Message) -> Segment:
 
 
 class Memo:
-    """Per-block results of the previous check (see the module doc)."""
+    """Per-block results of recent checks (see the module doc).
+
+    An entry lives while some check in the last :data:`KEEP` used it: an
+    edit that is undone, or a typo that breaks a layer's output and is then
+    fixed, brings back input shapes the layers after it saw a few versions
+    ago, and their results are still here.  Entries hold their block, so a
+    block's id is never reused while its entry lives.
+    """
+
+    #: How many checks an unused entry survives.
+    KEEP = 8
 
     def __init__(self) -> None:
-        self._old: dict[tuple, tuple] = {}
-        self._new: dict[tuple, tuple] = {}
-        self._schema: tuple | None = None
+        self._entries: dict[tuple, tuple] = {}
+        self._context: tuple | None = None
+        self._check = 0
         self.hits = 0
         self.misses = 0
 
     def start(self, *context: object) -> None:
-        """Begin a check: what the last one stored becomes what this one may
-        reuse, unless the ``context`` (schema, root message) is another one."""
-        same = self._schema is not None and len(context) == len(self._schema) and all(
-            a is b for a, b in zip(context, self._schema))
-        self._old = self._new if same else {}
-        self._new = {}
-        self._schema = context
+        """Begin a check; forget everything when the ``context`` (schema, root
+        message) is not the last check's."""
+        same = self._context is not None and len(context) == len(self._context) and all(
+            a is b for a, b in zip(context, self._context))
+        if not same:
+            self._entries = {}
+        self._context = context
+        self._check += 1
+        if self._check % self.KEEP == 0:
+            oldest = self._check - self.KEEP
+            self._entries = {k: e for k, e in self._entries.items() if e[4] > oldest}
         self.hits = self.misses = 0
 
     def get(self, kind: str, node: Field | Message, key: object = None) -> tuple[object, int] | None:
         """``(value, delta)``: the stored value and how far the node moved since; None if absent."""
         k = (kind, id(node), key)
-        entry = self._old.get(k)
+        entry = self._entries.get(k)
         if entry is None or entry[0] is not node:
-            entry = self._new.get(k)  # stored earlier in this check (the other phase)
-            if entry is None or entry[0] is not node:
-                self.misses += 1
-                return None
-        self._new[k] = entry
+            self.misses += 1
+            return None
+        if entry[4] != self._check:
+            self._entries[k] = entry[:4] + (self._check,)
         self.hits += 1
         return entry[3], entry[1].shift - entry[2]
 
     def put(self, kind: str, node: Field | Message, key: object, value: object) -> None:
         seg = segment_of(node)
-        self._new[(kind, id(node), key)] = (node, seg, seg.shift, value)
+        self._entries[(kind, id(node), key)] = (node, seg, seg.shift, value, self._check)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def moved_range(r: Range, delta: int, lines: LineIndex) -> Range:

@@ -20,6 +20,7 @@ from corpus_paths import ROOT  # noqa: E402
 from netbuilder import resnet50  # noqa: E402
 
 from prototxt_ls.analysis.check import check_text  # noqa: E402
+from prototxt_ls.analysis.memo import Memo  # noqa: E402
 from prototxt_ls.lsp.documents import Documents  # noqa: E402
 
 URI = "file:///memo-test/net.prototxt"
@@ -111,3 +112,24 @@ def test_moved_findings_keep_their_fixes_and_related_ranges():
     moved = "# a new first line\n" + text
     assert _analysed(docs, moved, 1) == _fresh(moved)
     assert docs._incremental[URI].memo.hits > 0
+
+
+def test_fixing_a_typo_brings_back_the_results_from_before_it():
+    """A typo that loses a layer's output size changes every later layer's
+    input shapes; fixing it restores the shapes of two versions ago, whose
+    results the memo still holds (it keeps entries for a few checks)."""
+    text = resnet50().to_v2()
+    docs = Documents()
+    docs.analyse(URI, text, 0)
+    memo = docs._incremental[URI].memo
+    one_version = len(memo)
+    at = text.index("num_output:", len(text) // 2)
+    broken = text[:at] + "num_outpt:" + text[at + len("num_output:"):]
+    docs.analyse(URI, broken, 1)
+    broken_misses = memo.misses  # the edited block, and the layers after it that now see unknown shapes
+    docs.analyse(URI, text, 2)
+    assert memo.misses <= 8 < broken_misses, (memo.misses, broken_misses)  # the rest as two versions ago
+    assert _analysed(docs, text, 3) == _fresh(text)
+    for version in range(4, 4 + 2 * Memo.KEEP):  # entries unused for KEEP checks are dropped
+        docs.analyse(URI, text.replace("num_output: 1000", f"num_output: {version}"), version)
+    assert len(memo) < one_version + 2 * Memo.KEEP * 10, (len(memo), one_version)
