@@ -12,7 +12,9 @@ Two edits in the middle of the net, each applied and undone ``--repeat`` times:
 * ``value``: ``lr_mult: 1`` -> ``lr_mult: 2`` (no shape changes: the common
   case of tuning a layer);
 * ``typo``: ``num_output:`` -> ``num_outpu:`` (an unknown field, and the
-  layer loses its output size: every later layer's shapes are recomputed).
+  layer loses its output size: every later layer's shapes are recomputed);
+* ``syntax``: ``num_output:`` -> ``num_output::`` (a syntax error in one
+  block, as while typing).
 
 Also the full check of the same text (what an editor pays on open, and what
 ``lint`` pays).  Run: ``python benchmarks/bench_lsp_edit.py [--repeat N] [--json]``.
@@ -68,7 +70,8 @@ def measure(repeat: int) -> dict:
     text = ten_thousand_lines()
     cls = netparameter_class()
     edits = {"value": _edited(text, "lr_mult: 1", "lr_mult: 2"),
-             "typo": _edited(text, "num_output:", "num_outpu:")}
+             "typo": _edited(text, "num_output:", "num_outpu:"),
+             "syntax": _edited(text, "num_output:", "num_output::")}
     out: dict = {"lines": text.count("\n"), "bytes": len(text.encode())}
     tf: list[float] = []
     version = 0
@@ -108,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{r['lines']} lines, {r['bytes'] / 1e6:.2f} MB; text_format.Parse {r['text_format_ms']:.1f} ms, "
           f"full check {r['full_check_ms']:.1f} ms")
-    for name in ("value", "typo"):
+    for name in ("value", "typo", "syntax"):
         e = r[name]
-        print(f"  {name:5} edit -> published diagnostics: median {e['median_ms']:.1f} ms "
+        print(f"  {name:6} edit -> published diagnostics: median {e['median_ms']:.1f} ms "
               f"(best {e['best_ms']:.1f}, worst {e['worst_ms']:.1f}), ratio to text_format {e['ratio']:.2f}")
     print("target: under 50 ms and a ratio under 1.0")
     return 0

@@ -37,7 +37,7 @@ class Analysis:
 
 
 class _Incremental:
-    """What one document's next check may reuse: its last parse and per-block memo.
+    """What one document's next check may reuse: its last parse (errors and all) and per-block memo.
 
     Re-parsing from the last Document moves that Document's kept blocks to
     the new text (syntax/incremental.py), so it is taken out of here first
@@ -91,7 +91,7 @@ class Documents:
             document = reparse(state.document, text) if state.document.text != text else state.document
         result = check_text(text, path, cfg, proto, self.store, weights=weights, document=document,
                             memo=state.memo)
-        if result.document is not None and not result.document.errors:
+        if result.document is not None:
             state.document = result.document
         with self._lock:
             self._incremental[uri] = state

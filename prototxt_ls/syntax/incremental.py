@@ -8,19 +8,25 @@ before the edit unchanged, those after it moved by the edit's length change
 through their tokens' :class:`~.lexer.Segment` (one ``shift`` update per
 block instead of new tokens).
 
+Syntax errors are fine on either side: the previous Document's errors in
+kept blocks are kept (moved), the region's come from its parse.  A block
+that is never closed swallows the rest of the file, so it is re-parsed only
+when the region reaches the end of the text (as a full parse would).
+
 Reusing a block moves it: the previous Document's tokens then describe the
 new text, so the previous Document must not be used afterwards (the server
-replaces it).  Whenever reuse is not plainly right (the previous parse or the
-re-parsed region has syntax errors, the region does not parse as whole
-fields) this returns None and the caller parses the whole text.
+replaces it).  Whenever reuse is not plainly right (a block left open before
+the end of the text, the region's first or last line shared with an error
+kept outside it, where the parser's one-error-per-line rule would differ)
+this returns None and the caller parses the whole text.
 """
 
 from __future__ import annotations
 
 from ..positions import LineIndex, Position, Range
 from .lexer import Segment, end_of, start_of
-from .parser import _Builder, _comment, _run
-from .tree import Comment, Document, Field, Message, Scalar
+from .parser import _Builder, _builder_errors, _comment, _run
+from .tree import Comment, Document, Field, Message, Scalar, SyntaxIssue
 
 
 def changed_span(old: str, new: str) -> tuple[int, int, int] | None:
@@ -87,7 +93,7 @@ def _segment(f: Field) -> Segment:
 def reparse(old: Document, new_text: str) -> Document | None:
     """A Document for ``new_text`` that shares ``old``'s untouched top-level
     fields; None when the whole text must be parsed instead (see module doc)."""
-    if old.errors or old.root.open is not None:
+    if old.root.open is not None:
         return None
     span = changed_span(old.text, new_text)
     if span is None:
@@ -101,6 +107,8 @@ def reparse(old: Document, new_text: str) -> Document | None:
     region_new_end = region_old_end + delta
     if region_new_end < region_start:
         return None
+    if old.errors and _error_on_edge(old, region_start, region_old_end):
+        return None
 
     lines = LineIndex(new_text)
     comments_tok: list = []
@@ -109,19 +117,51 @@ def reparse(old: Document, new_text: str) -> Document | None:
     from .parser import paused_gc
 
     with paused_gc():
-        tokens, items = _run(new_text, comments_tok, errors, lines, builder, region_start, region_new_end)
-    if errors or builder.errors or builder.unclosed_blocks or not all(isinstance(f, Field) for f in items):
-        return None
+        tokens, items, end_recovered = _run(new_text, comments_tok, errors, lines, builder, region_start,
+                                            region_new_end)
+    if (end_recovered or builder.unclosed_blocks) and region_new_end != len(new_text):
+        return None  # left unfinished: a full parse would read on into the blocks after the region
+    errors.extend(_builder_errors(builder))
 
     _move(fields[:i], lines, 0)
     _move(fields[j + 1:], lines, delta)
-    root_fields = fields[:i] + list(items) + fields[j + 1:]
+    root_fields = fields[:i] + [f for f in items if isinstance(f, Field)] + fields[j + 1:]
     root = Message(root_fields, None, None, Range(Position(0, 0, 0), lines.position(len(new_text))))
     comments = _comments(old.comments, region_start, region_old_end, delta, lines)
     fresh = [_comment(t, new_text) for t in comments_tok]
     k = sum(1 for c in comments if c.range.start.offset < region_start)
     comments[k:k] = fresh
-    return Document(new_text, root, comments, [], lines)
+    kept = _moved_errors(old.errors, region_start, region_old_end, delta, lines)
+    merged = sorted(kept + errors, key=lambda e: e.range.start.offset)
+    return Document(new_text, root, comments, merged, lines)
+
+
+def _error_on_edge(old: Document, region_start: int, region_old_end: int) -> bool:
+    """Is a kept error on the region's first or last line?  (The parser reports
+    one error per line: a full parse might then drop one the region reports.)"""
+    lines = old.lines
+    first = lines.line_of(region_start)
+    last = lines.line_of(max(region_start, region_old_end - 1)) + 1
+    for e in old.errors:
+        off = e.range.start.offset
+        if region_start <= off < region_old_end:
+            continue
+        if e.range.start.line in (first, last) or e.range.end.line in (first, last):
+            return True
+    return False
+
+
+def _moved_errors(old: list[SyntaxIssue], region_start: int, region_old_end: int, delta: int,
+                  lines: LineIndex) -> list[SyntaxIssue]:
+    """The old errors outside the re-parsed region, those after it moved."""
+    out: list[SyntaxIssue] = []
+    for e in old:
+        off = e.range.start.offset
+        if off < region_start:
+            out.append(e)
+        elif off >= region_old_end:
+            out.append(SyntaxIssue(e.message, lines.range(off + delta, e.range.end.offset + delta)))
+    return out
 
 
 def _move(fields: list[Field], lines: LineIndex, delta: int) -> None:

@@ -90,38 +90,52 @@ def parse(text: str) -> Document:
     # Parsing allocates many small objects that all survive: the cyclic GC
     # would scan them repeatedly for nothing (about a third of parse time).
     with paused_gc():
-        tokens, items = _run(text, comments, errors, lines, builder)
+        tokens, items, _ = _run(text, comments, errors, lines, builder)
     fields = [f for f in items if isinstance(f, Field)]
     root = Message(fields, None, None, Range(Position(0, 0, 0), token_end(tokens[-1])))
-    for block in builder.unclosed_blocks:
-        owner = builder.owners.get(id(block))
-        closer = block.brackets[1]
-        if owner is not None:
-            errors.append(SyntaxIssue(
-                f"'{owner.name}' block is never closed: expected '{closer}' before the end of the file",
-                owner.name_range))
-        else:
-            errors.append(SyntaxIssue(f"block is never closed: expected '{closer}' before the end of the file",
-                                      block.open_range))
-    errors.extend(builder.errors)
+    errors.extend(_builder_errors(builder))
     errors.sort(key=lambda e: e.range.start.offset)
     return Document(text, root, [_comment(t, text) for t in comments], errors, lines)
 
 
+def _builder_errors(builder: _Builder) -> list[SyntaxIssue]:
+    """What the tree builder found: blocks closed only by the end of the file, unterminated strings."""
+    out = []
+    for block in builder.unclosed_blocks:
+        owner = builder.owners.get(id(block))
+        closer = block.brackets[1]
+        if owner is not None:
+            out.append(SyntaxIssue(
+                f"'{owner.name}' block is never closed: expected '{closer}' before the end of the file",
+                owner.name_range))
+        else:
+            out.append(SyntaxIssue(f"block is never closed: expected '{closer}' before the end of the file",
+                                   block.open_range))
+    out.extend(builder.errors)
+    return out
+
+
 def _run(text: str, comments: list, errors: list, lines: LineIndex, builder: _Builder,
-         start: int = 0, stop: int | None = None) -> tuple[list, list]:
-    """Lex ``text[start:stop]``, then feed the driver, handing each refused token to recovery."""
+         start: int = 0, stop: int | None = None) -> tuple[list, list, bool]:
+    """Lex ``text[start:stop]``, then feed the driver, handing each refused token to recovery.
+
+    Also says whether the end of the input needed recovery (something was
+    left unfinished: the incremental re-parse must then decline, since the
+    text after ``stop`` would have been read instead).
+    """
     tokens = tokenize(text, comments, lines, start, stop)
     driver = Driver(builder)
     recovery = Recovery(text, errors, driver)
     i, n = 0, len(tokens)
+    end_recovered = False
     while i < n:
         i = driver.run(tokens, i)
         if i < n:
+            end_recovered = end_recovered or i == n - 1
             recovery.handle(tokens[i])
             i += 1
     items = driver.result if isinstance(driver.result, list) else []
-    return tokens, items
+    return tokens, items, end_recovered
 
 
 def _comment(tok: Token, text: str) -> Comment:
