@@ -23,6 +23,7 @@ this returns None and the caller parses the whole text.
 
 from __future__ import annotations
 
+from ..gcpause import paused_gc
 from ..positions import LineIndex, Position, Range
 from .lexer import Segment, end_of, start_of
 from .parser import _Builder, _builder_errors, _comment, _run
@@ -114,10 +115,8 @@ def reparse(old: Document, new_text: str) -> Document | None:
     comments_tok: list = []
     errors: list = []
     builder = _Builder(new_text)
-    from .parser import paused_gc
-
     with paused_gc():
-        tokens, items, end_recovered = _run(new_text, comments_tok, errors, lines, builder, region_start,
+        _, items, end_recovered = _run(new_text, comments_tok, errors, lines, builder, region_start,
                                             region_new_end)
     if (end_recovered or builder.unclosed_blocks) and region_new_end != len(new_text):
         return None  # left unfinished: a full parse would read on into the blocks after the region
