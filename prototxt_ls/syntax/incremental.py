@@ -23,6 +23,8 @@ this returns None and the caller parses the whole text.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..gcpause import paused_gc
 from ..positions import LineIndex, Position, Range
 from .lexer import Segment, end_of, start_of
@@ -126,11 +128,13 @@ def reparse(old: Document, new_text: str) -> Document | None:
     _move(fields[j + 1:], lines, delta)
     root_fields = fields[:i] + [f for f in items if isinstance(f, Field)] + fields[j + 1:]
     root = Message(root_fields, None, None, Range(Position(0, 0, 0), lines.position(len(new_text))))
-    comments = _comments(old.comments, region_start, region_old_end, delta, lines)
+    comments = _outside(old.comments, region_start, region_old_end, delta, lines,
+                        lambda c, rng: Comment(c.text, rng, c.own_line))
     fresh = [_comment(t, new_text) for t in comments_tok]
     k = sum(1 for c in comments if c.range.start.offset < region_start)
     comments[k:k] = fresh
-    kept = _moved_errors(old.errors, region_start, region_old_end, delta, lines)
+    kept = _outside(old.errors, region_start, region_old_end, delta, lines,
+                    lambda e, rng: SyntaxIssue(e.message, rng))
     merged = sorted(kept + errors, key=lambda e: e.range.start.offset)
     return Document(new_text, root, comments, merged, lines)
 
@@ -150,19 +154,6 @@ def _error_on_edge(old: Document, region_start: int, region_old_end: int) -> boo
     return False
 
 
-def _moved_errors(old: list[SyntaxIssue], region_start: int, region_old_end: int, delta: int,
-                  lines: LineIndex) -> list[SyntaxIssue]:
-    """The old errors outside the re-parsed region, those after it moved."""
-    out: list[SyntaxIssue] = []
-    for e in old:
-        off = e.range.start.offset
-        if off < region_start:
-            out.append(e)
-        elif off >= region_old_end:
-            out.append(SyntaxIssue(e.message, lines.range(off + delta, e.range.end.offset + delta)))
-    return out
-
-
 def _move(fields: list[Field], lines: LineIndex, delta: int) -> None:
     """Point the fields' segments at the new text, ``delta`` characters on."""
     seen: set[int] = set()
@@ -175,14 +166,15 @@ def _move(fields: list[Field], lines: LineIndex, delta: int) -> None:
         seg.shift += delta
 
 
-def _comments(old: list[Comment], region_start: int, region_old_end: int, delta: int,
-              lines: LineIndex) -> list[Comment]:
-    """The old comments outside the re-parsed region, those after it moved."""
-    out: list[Comment] = []
-    for c in old:
-        off = c.range.start.offset
+def _outside(old: list, region_start: int, region_old_end: int, delta: int, lines: LineIndex,
+             moved: Callable[[object, Range], object]) -> list:
+    """The old comments or errors outside the re-parsed region; those after it
+    as ``moved(item, its range delta characters on)``."""
+    out = []
+    for item in old:
+        off = item.range.start.offset
         if off < region_start:
-            out.append(c)
+            out.append(item)
         elif off >= region_old_end:
-            out.append(Comment(c.text, lines.range(off + delta, c.range.end.offset + delta), c.own_line))
+            out.append(moved(item, lines.range(off + delta, item.range.end.offset + delta)))
     return out
