@@ -93,10 +93,9 @@ class Documents:
                             memo=state.memo)
         if result.document is not None:
             state.document = result.document
-        with self._lock:
-            self._incremental[uri] = state
         analysis = Analysis(version, text, result, result.document.lines if result.document else LineIndex(text))
         with self._lock:
+            self._incremental[uri] = state
             current = self._cache.get(uri)
             if current is None or current.version is None or version is None or version >= current.version:
                 self._cache[uri] = analysis

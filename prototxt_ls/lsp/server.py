@@ -30,15 +30,20 @@ class PrototxtServer(LanguageServer):
         super().__init__("prototxt-ls", __version__)
         self.docs = Documents()
 
-    def analysis(self, uri: str) -> Analysis | None:
-        """The analysis of the document's current text (computed if needed)."""
+    def current(self, uri: str) -> tuple[str, int | None] | None:
+        """The open document's (text, version); None when it is not open."""
         if uri not in self.workspace.text_documents:
             return None  # never opened: pygls would read it from disk
         try:
             doc = self.workspace.get_text_document(uri)
         except Exception:  # unknown document
             return None
-        return self.docs.analyse(uri, doc.source, doc.version)
+        return doc.source, doc.version
+
+    def analysis(self, uri: str) -> Analysis | None:
+        """The analysis of the document's current text (computed if needed)."""
+        current = self.current(uri)
+        return self.docs.analyse(uri, *current) if current is not None else None
 
 
 def safe(default=None):

@@ -24,26 +24,24 @@ DEBOUNCE_S = 0.05
 _CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prototxt-ls-check")
 
 
-def _current(server: PrototxtServer, uri: str):
-    """The open document's (text, version), or None when it is not open."""
-    if uri not in server.workspace.text_documents:
-        return None
-    try:
-        doc = server.workspace.get_text_document(uri)
-    except Exception:
-        return None
-    return doc.source, doc.version
+def _lsp_items(a: Analysis, uri: str) -> list[lsp.Diagnostic]:
+    return [to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics]
+
+
+async def _analyse_on_worker(server: PrototxtServer, uri: str, current: tuple[str, int | None]) -> Analysis | None:
+    """The check of this text and version, run on the worker thread (None if it failed: logged)."""
+    return await asyncio.get_running_loop().run_in_executor(_CHECKS, safe()(server.docs.analyse), uri, *current)
 
 
 def register(server: PrototxtServer) -> None:
     pending: dict[str, asyncio.Task] = {}
 
     def publish(uri: str, a: Analysis) -> None:
-        current = _current(server, uri)
+        current = server.current(uri)
         if current is None or (a.version is not None and current[1] is not None and a.version != current[1]):
             return  # closed, or a newer edit arrived: its own check will publish
         server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=a.version, diagnostics=[to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics]))
+            uri=uri, version=a.version, diagnostics=_lsp_items(a, uri)))
 
     def publish_now(uri: str) -> None:
         a = server.analysis(uri)
@@ -53,12 +51,10 @@ def register(server: PrototxtServer) -> None:
     async def check_and_publish(uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        current = _current(server, uri)
+        current = server.current(uri)
         if current is None:
             return
-        text, version = current
-        analyse = safe()(server.docs.analyse)
-        a = await asyncio.get_running_loop().run_in_executor(_CHECKS, analyse, uri, text, version)
+        a = await _analyse_on_worker(server, uri, current)
         if a is not None:
             safe()(publish)(uri, a)
 
@@ -98,13 +94,9 @@ def register(server: PrototxtServer) -> None:
                                           workspace_diagnostics=False))
     async def pull(ls: PrototxtServer, params: lsp.DocumentDiagnosticParams):
         uri = params.text_document.uri
-        current = _current(ls, uri)
-        items: list[lsp.Diagnostic] = []
-        if current is not None:
-            analyse = safe()(ls.docs.analyse)
-            a = await asyncio.get_running_loop().run_in_executor(_CHECKS, analyse, uri, *current)
-            if a is not None:
-                items = safe(list)(lambda: [to_lsp_diagnostic(d, a.lines, uri) for d in a.result.diagnostics])()
+        current = ls.current(uri)
+        a = await _analyse_on_worker(ls, uri, current) if current is not None else None
+        items = safe(list)(_lsp_items)(a, uri) if a is not None else []
         return lsp.RelatedFullDocumentDiagnosticReport(items=items)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
